@@ -1,0 +1,88 @@
+#pragma once
+
+// The validated, immutable configuration. config/ is the only module that reads TOML; every other
+// module receives these plain structs. The TOML key names are part of the product's contract.
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/auth.h"
+
+namespace replproxy::config {
+
+struct Address {
+  std::string host;  // an IP literal for listeners; a host name or IP literal for backends
+  uint16_t port = 0;
+
+  std::string to_string() const;  // "host:port", IPv6 as "[::1]:port"
+  bool operator==(const Address&) const = default;
+};
+
+// [proxy]
+struct ProxySection {
+  Address listen{"127.0.0.1", 6033};
+  uint32_t workers = 0;  // 0: one per core
+  std::string tls_cert;  // both set: clients may use TLS
+  std::string tls_key;
+  bool require_tls = false;
+  uint32_t max_connections = 10000;  // beyond it clients get ERR 1040
+  uint32_t connect_timeout_ms = 5000;  // backend TCP connect + login
+  uint32_t shutdown_grace_ms = 10000;  // in-flight queries may finish for this long on SIGTERM
+  // Version announced to clients before a backend was reached; afterwards the backend's own.
+  std::string server_version = "5.5.5-10.11.0-MariaDB-replproxy";
+};
+
+enum class LogLevel { trace, debug, info, warn, error };
+
+// [log]
+struct LogSection {
+  LogLevel level = LogLevel::info;
+};
+
+// [[users]]: one of `password` or `password_hash` ("*" + 40 hex digits, as in mysql.user).
+struct User {
+  std::string name;
+  std::optional<std::string> password;  // plaintext when given
+  protocol::Sha1Digest password_stage2{};  // SHA1(SHA1(password)), always set
+};
+
+enum class BackendRole { primary, replica };
+
+// [[backends]]
+struct Backend {
+  std::string name;
+  Address address;
+  BackendRole role = BackendRole::primary;
+  uint32_t weight = 1;
+  bool tls = false;        // TLS to this backend, required (never a silent plaintext fallback)
+  std::string tls_ca;      // CA file to verify the server certificate
+  bool tls_verify = true;  // verify the certificate chain (and host name when it is not an IP)
+};
+
+struct Config {
+  std::string source_path;  // the file it came from, for RELOAD CONFIG and messages
+  ProxySection proxy;
+  LogSection log;
+  std::vector<User> users;
+  std::vector<Backend> backends;
+
+  const User* find_user(std::string_view name) const;
+  const Backend* find_backend(std::string_view name) const;
+};
+
+// Every problem found, each as "FILE:LINE: what is wrong" (LINE is the line of the offending key
+// or table, or of the table a missing key belongs to).
+struct ConfigErrors {
+  std::vector<std::string> messages;
+};
+
+// Parses and validates TOML text; `source_name` is the file name used in messages.
+std::expected<Config, ConfigErrors> parse_config(std::string_view text,
+                                                 std::string_view source_name);
+// Reads and parses a file; an unreadable file is one error "FILE: cannot read: reason".
+std::expected<Config, ConfigErrors> load_config_file(const std::string& path);
+
+}  // namespace replproxy::config

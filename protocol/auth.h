@@ -1,0 +1,45 @@
+#pragma once
+
+// Authentication methods. mysql_native_password is implemented; the AuthMethod split leaves room
+// for caching_sha2_password and client_ed25519.
+//
+// mysql_native_password, with nonce N (20 bytes) and password P:
+//   stage1 = SHA1(P), stage2 = SHA1(stage1)       (mysql.user stores "*" + hex(stage2))
+//   client response = stage1 XOR SHA1(N + stage2)
+// A proxy that knows only stage2 can check a response and recover stage1 from it:
+//   stage1' = response XOR SHA1(N + stage2), valid iff SHA1(stage1') == stage2
+// and with stage1 it can answer any other server's nonce.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/wire.h"
+
+namespace replproxy::protocol {
+
+using Sha1Digest = std::array<uint8_t, 20>;
+
+Sha1Digest sha1(ByteView data);
+Sha1Digest sha1(ByteView a, ByteView b);
+
+// SHA1(password).
+Sha1Digest native_password_stage1(std::string_view password);
+// SHA1(SHA1(password)).
+Sha1Digest native_password_stage2(std::string_view password);
+
+// Parses "*" + 40 hex digits (either case) into stage2; invalid_input otherwise.
+Result<Sha1Digest> parse_native_password_hash(std::string_view text);
+// "*" + 40 uppercase hex digits, as in mysql.user.
+std::string format_native_password_hash(const Sha1Digest& stage2);
+
+// The client's 20-byte response to `nonce` from stage1. An empty password gives an empty response.
+std::string native_password_response(const Sha1Digest& stage1, std::string_view nonce);
+
+// Checks a client response against stage2; returns stage1 when it matches.
+std::optional<Sha1Digest> native_password_verify(std::string_view response,
+                                                 std::string_view nonce,
+                                                 const Sha1Digest& stage2);
+
+}  // namespace replproxy::protocol
