@@ -1,0 +1,131 @@
+// replproxy: wires the config, the workers and the signal handling together. Nothing else is
+// global.
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "config/config.h"
+#include "proxy/log.h"
+#include "proxy/proxy_server.h"
+
+namespace {
+
+using replproxy::config::LogLevel;
+
+spdlog::level::level_enum to_spdlog(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace:
+      return spdlog::level::trace;
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warn:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+// Loads and validates a config file; prints every problem as FILE:LINE: what.
+std::shared_ptr<const replproxy::config::Config> load_or_report(const std::string& path) {
+  auto config = replproxy::config::load_config_file(path);
+  if (!config) {
+    for (const auto& message : config.error().messages) {
+      std::cerr << message << "\n";
+    }
+    return nullptr;
+  }
+  return std::make_shared<const replproxy::config::Config>(std::move(*config));
+}
+
+struct SignalContext {
+  replproxy::proxy::ProxyServer* server;
+  uv_signal_t sigint;
+  uv_signal_t sigterm;
+  uv_signal_t sighup;
+};
+
+void on_signal(uv_signal_t* handle, int signum) {
+  auto* ctx = static_cast<SignalContext*>(handle->data);
+  auto log = replproxy::proxy::module_logger("main");
+  if (signum == SIGHUP) {
+    log->warn("SIGHUP received: live reload is not available in this version; ignoring");
+    return;
+  }
+  log->info("{} received: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  uv_close(reinterpret_cast<uv_handle_t*>(&ctx->sigint), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&ctx->sigterm), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&ctx->sighup), nullptr);
+}
+
+int run(std::shared_ptr<const replproxy::config::Config> config) {
+  auto runtime = replproxy::proxy::make_runtime(config);
+  if (!runtime) {
+    std::cerr << config->source_path << ": " << runtime.error() << "\n";
+    return 1;
+  }
+  replproxy::proxy::ProxyServer server(*runtime);
+  if (auto started = server.start(); !started) {
+    std::cerr << "replproxy: " << started.error() << "\n";
+    return 1;
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  SignalContext ctx{&server, {}, {}, {}};
+  for (auto [handle, signum] : {std::pair{&ctx.sigint, SIGINT}, std::pair{&ctx.sigterm, SIGTERM},
+                                std::pair{&ctx.sighup, SIGHUP}}) {
+    uv_signal_init(&loop, handle);
+    handle->data = &ctx;
+    uv_signal_start(handle, &on_signal, signum);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  server.stop();
+  replproxy::proxy::module_logger("main")->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"replproxy: a replication-aware MySQL/MariaDB proxy"};
+  std::string config_path;
+  std::string check_path;
+  app.add_option("-c,--config", config_path, "Configuration file (TOML)");
+  app.add_option("--check-config", check_path,
+                 "Validate a configuration file and exit: 0 when valid, 1 with the errors");
+  app.set_version_flag("-V,--version", std::string("replproxy ") + REPLPROXY_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  if (!check_path.empty()) {
+    auto config = load_or_report(check_path);
+    if (!config) {
+      return 1;
+    }
+    std::cout << check_path << ": OK (" << config->users.size() << " user(s), "
+              << config->backends.size() << " backend(s))\n";
+    return 0;
+  }
+  if (config_path.empty()) {
+    std::cerr << "replproxy: --config FILE is required (see --help)\n";
+    return 1;
+  }
+  auto config = load_or_report(config_path);
+  if (!config) {
+    return 1;
+  }
+  auto console = spdlog::stdout_color_mt("replproxy");
+  console->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+  spdlog::set_default_logger(console);
+  spdlog::set_level(to_spdlog(config->log.level));
+  spdlog::flush_every(std::chrono::seconds(1));
+  std::signal(SIGPIPE, SIG_IGN);
+  return run(config);
+}

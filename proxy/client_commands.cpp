@@ -1,0 +1,330 @@
+// The command phase of a ClientSession: commands from the client are forwarded to the backend
+// frame by frame, and the response is streamed back as it arrives while the ResponseTracker
+// follows its grammar to find where it ends. Nothing is buffered beyond one frame.
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/log.h"
+
+#include "protocol/commands.h"
+#include "protocol/constants.h"
+#include "protocol/packet.h"
+#include "proxy/client_session.h"
+#include "proxy/packets.h"
+#include "proxy/worker.h"
+
+namespace replproxy::proxy {
+namespace {
+
+// Back-pressure: stop reading from one side while the other side's write queue is above the high
+// mark, resume below the low mark.
+constexpr size_t kHighWatermark = 4 * 1024 * 1024;
+constexpr size_t kLowWatermark = 1 * 1024 * 1024;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = module_logger("session");
+  return logger;
+}
+
+using protocol::Command;
+
+// Commands the proxy refuses itself, as a server does for commands it does not know: they are
+// replication or long-obsolete commands that make no sense through a client-facing proxy.
+bool refused_command(uint8_t command) {
+  switch (static_cast<Command>(command)) {
+    case Command::sleep:
+    case Command::connect:
+    case Command::time:
+    case Command::delayed_insert:
+    case Command::binlog_dump:
+    case Command::table_dump:
+    case Command::connect_out:
+    case Command::register_slave:
+    case Command::daemon:
+    case Command::binlog_dump_gtid:
+      return true;
+    default:
+      return command > static_cast<uint8_t>(Command::reset_connection);
+  }
+}
+
+}  // namespace
+
+void ClientSession::process_client_input() {
+  for (;;) {
+    if (stage_ == Stage::command_continuation) {
+      if (!forward_command_continuation()) {
+        break;
+      }
+    } else if (stage_ == Stage::local_infile) {
+      forward_local_infile();
+      break;
+    } else if (stage_ == Stage::idle) {
+      auto input = client_->input();
+      auto decoded = protocol::decode_frame(input);
+      if (!decoded) {
+        break;
+      }
+      if (!dispatch_command(input.first(decoded->consumed), decoded->frame)) {
+        return;
+      }
+    } else {
+      break;
+    }
+  }
+  apply_backpressure();
+}
+
+// Handles one command frame at the front of the client's input. False when the caller must stop
+// reading commands (the session closes or waits for something else).
+bool ClientSession::dispatch_command(protocol::ByteView frame_bytes, const protocol::Frame& frame) {
+  if (frame.sequence_id != 0) {
+    protocol_error("command packet with sequence id " + std::to_string(frame.sequence_id));
+    return false;
+  }
+  if (frame.payload.empty()) {
+    protocol_error("empty command packet");
+    return false;
+  }
+  const uint8_t command = frame.payload[0];
+  if (command == static_cast<uint8_t>(Command::quit)) {
+    client_->consume(frame_bytes.size());
+    close("client quit");
+    return false;
+  }
+  sequence_id_ = 1;
+  if (command == static_cast<uint8_t>(Command::change_user)) {
+    if (frame.continues()) {
+      protocol_error("oversized COM_CHANGE_USER");
+      return false;
+    }
+    const protocol::Bytes payload(frame.payload.begin(), frame.payload.end());
+    client_->consume(frame_bytes.size());
+    handle_change_user(payload);
+    return false;
+  }
+  if (refused_command(command)) {
+    log()->info("[conn {}] refused command {} (0x{:02x})", id_, protocol::command_name(command),
+                command);
+    client_->consume(frame_bytes.size());
+    send_err(protocol::errc::kUnknownCom, "08S01", "Unknown command");
+    return true;
+  }
+  bump(worker_.stats().queries);
+  tracker_.start(frame.payload);
+  last_response_sequence_id_ = frame.sequence_id;
+  backend_->stream().write(frame_bytes);
+  client_->consume(frame_bytes.size());
+  if (frame.continues()) {
+    stage_ = Stage::command_continuation;
+    return true;
+  }
+  if (!tracker_.expects_response()) {
+    return true;
+  }
+  stage_ = Stage::forwarding;
+  return false;
+}
+
+// Forwards one further frame of a command of 16 MiB or more; false when none is buffered yet.
+bool ClientSession::forward_command_continuation() {
+  auto decoded = protocol::decode_frame(client_->input());
+  if (!decoded) {
+    return false;
+  }
+  backend_->stream().write(client_->input().first(decoded->consumed));
+  client_->consume(decoded->consumed);
+  if (!decoded->frame.continues()) {
+    stage_ = tracker_.expects_response() ? Stage::forwarding : Stage::idle;
+  }
+  return true;
+}
+
+// LOAD DATA LOCAL INFILE: the client sends the file as packets ending with an empty one; then the
+// backend answers with OK or ERR, which the tracker is waiting for.
+void ClientSession::forward_local_infile() {
+  for (;;) {
+    auto decoded = protocol::decode_frame(client_->input());
+    if (!decoded) {
+      break;
+    }
+    const bool last = decoded->frame.payload.empty();
+    backend_->stream().write(client_->input().first(decoded->consumed));
+    client_->consume(decoded->consumed);
+    if (last) {
+      stage_ = Stage::forwarding;
+      break;
+    }
+  }
+}
+
+void ClientSession::on_backend_data(BackendConnection&) {
+  if (stage_ == Stage::forwarding) {
+    forward_response();
+    return;
+  }
+  if (stage_ == Stage::closing) {
+    return;
+  }
+  // A server does not speak between commands except to say it is closing; the loss of the
+  // connection that follows is handled in on_backend_lost.
+  log()->debug("[conn {}] backend sent {} bytes between commands", id_,
+               backend_->stream().input().size());
+  backend_->stream().consume(backend_->stream().input().size());
+}
+
+void ClientSession::forward_response() {
+  Stream& from = backend_->stream();
+  const protocol::ByteView input = from.input();
+  size_t offset = 0;
+  bool ended = false;
+  while (offset < input.size()) {
+    auto decoded = protocol::decode_frame(input.subspan(offset));
+    if (!decoded) {
+      break;
+    }
+    auto next = tracker_.feed(decoded->frame);
+    if (!next) {
+      bump(worker_.stats().protocol_errors);
+      log()->error("[conn {}] backend '{}' sent a response replproxy cannot follow ({}); closing",
+                   id_, backend_->backend().name, next.error().message());
+      client_->write(input.first(offset));
+      from.consume(offset);
+      send_err(protocol::errc::kConnectionKilled, "70100",
+               "replproxy: unexpected response from backend; connection closed");
+      close("backend protocol error");
+      return;
+    }
+    last_response_sequence_id_ = decoded->frame.sequence_id;
+    offset += decoded->consumed;
+    if (*next == protocol::ResponseTracker::Next::done) {
+      ended = true;
+      break;
+    }
+    if (*next == protocol::ResponseTracker::Next::send_local_infile) {
+      stage_ = Stage::local_infile;
+      break;
+    }
+  }
+  if (offset > 0) {
+    bump(worker_.stats().bytes_to_clients, offset);
+    client_->write(input.first(offset));
+    from.consume(offset);
+  }
+  if (ended) {
+    finish_command();
+    return;
+  }
+  if (stage_ == Stage::local_infile) {
+    process_client_input();
+    return;
+  }
+  apply_backpressure();
+}
+
+void ClientSession::finish_command() {
+  stage_ = Stage::idle;
+  if (shutting_down_) {
+    close("shutting down");
+    return;
+  }
+  if (!backend_->stream().input().empty()) {
+    on_backend_data(*backend_);
+  }
+  process_client_input();
+}
+
+// Stops reading from a side whose output cannot keep up, and resumes when it drains.
+void ClientSession::apply_backpressure() {
+  if (stage_ == Stage::closing) {
+    return;
+  }
+  const bool client_slow = client_->pending_write_bytes() > kHighWatermark;
+  const bool client_fast = client_->pending_write_bytes() <= kLowWatermark;
+  if (backend_ && backend_->stage() == BackendConnection::Stage::ready) {
+    Stream& b = backend_->stream();
+    if (client_slow && b.reading()) {
+      b.stop_reading();
+    } else if (client_fast && !b.reading()) {
+      b.start_reading();
+    }
+  }
+  const bool backend_slow =
+      backend_ && backend_->stream().pending_write_bytes() > kHighWatermark;
+  // The client may only send much while a command streams to the backend; elsewhere a full
+  // frame is buffered and then reading pauses until the session gets to it.
+  const bool buffered = client_->input().size() > protocol::kMaxFramePayload + 8;
+  const bool waiting = stage_ == Stage::forwarding || stage_ == Stage::backend_login;
+  if ((backend_slow || (waiting && buffered)) && client_->reading()) {
+    client_->stop_reading();
+  } else if (!backend_slow && !(waiting && buffered) && !client_->reading()) {
+    client_->start_reading();
+  }
+}
+
+void ClientSession::on_write_done(Stream&) {
+  if (stage_ == Stage::forwarding && client_->pending_write_bytes() <= kLowWatermark &&
+      backend_ && !backend_->stream().reading()) {
+    apply_backpressure();
+    if (!backend_->stream().input().empty()) {
+      forward_response();
+    }
+  }
+}
+
+void ClientSession::on_backend_write_done(BackendConnection&) {
+  if (!client_->reading()) {
+    apply_backpressure();
+    process_client_input();
+  }
+}
+
+void ClientSession::on_backend_lost(BackendConnection& backend, std::string_view why) {
+  bump(worker_.stats().backend_lost);
+  const bool mid_command = stage_ == Stage::forwarding || stage_ == Stage::local_infile ||
+                           stage_ == Stage::command_continuation;
+  log()->warn("[conn {}] lost backend '{}'{}: {}", id_, backend.backend().name,
+              mid_command ? " during a command" : "", why);
+  if (mid_command) {
+    sequence_id_ = static_cast<uint8_t>(last_response_sequence_id_ + 1);
+    send_err(protocol::errc::kConnectionKilled, "70100",
+             "replproxy: lost connection to backend '" + backend.backend().name +
+                 "' during query: " + std::string(why));
+  }
+  close("backend lost");
+}
+
+// COM_CHANGE_USER: the proxy checks the new credentials itself, then logs in to the backend as
+// the new user on a fresh connection, which resets the session exactly as the command does.
+void ClientSession::handle_change_user(protocol::ByteView payload) {
+  auto request = protocol::decode_com_change_user(payload, client_capabilities_);
+  if (!request) {
+    protocol_error("malformed COM_CHANGE_USER");
+    return;
+  }
+  retire_backend();
+  changing_user_ = true;
+  username_ = request->username;
+  database_ = request->schema;
+  if (request->character_set != 0) {
+    character_set_ = static_cast<uint8_t>(request->character_set);
+  }
+  if (!request->attributes.empty()) {
+    attributes_ = request->attributes;
+  }
+  user_ = runtime_->config->find_user(username_);
+  const std::string& plugin = request->auth_plugin_name;
+  if (plugin.empty() || plugin == protocol::kNativePasswordPlugin) {
+    verify_password(request->auth_response);
+    return;
+  }
+  protocol::Bytes out;
+  const size_t begin = protocol::begin_packet(out);
+  protocol::encode_auth_switch_request(
+      {std::string(protocol::kNativePasswordPlugin), nonce_}, out);
+  sequence_id_ = protocol::finish_packet(out, begin, sequence_id_);
+  client_->write(std::move(out));
+  stage_ = Stage::auth_switch;
+}
+
+}  // namespace replproxy::proxy

@@ -1,0 +1,346 @@
+#include "proxy/client_session.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "proxy/log.h"
+
+#include "protocol/constants.h"
+#include "protocol/packet.h"
+#include "proxy/packets.h"
+#include "proxy/worker.h"
+
+namespace replproxy::proxy {
+namespace {
+
+namespace cap = protocol::cap;
+
+// What the proxy offers clients. It leaves out compression, query attributes, optional metadata
+// and MariaDB's extended capabilities (see backend_connection.cpp), and CLIENT_MYSQL (bit 0) so
+// MariaDB clients recognise a MariaDB server; CLIENT_SSL is added when TLS is configured.
+constexpr uint64_t kServerCapabilities =
+    cap::kFoundRows | cap::kLongFlag | cap::kConnectWithDb | cap::kNoSchema | cap::kOdbc |
+    cap::kLocalFiles | cap::kIgnoreSpace | cap::kProtocol41 | cap::kInteractive |
+    cap::kIgnoreSigpipe | cap::kTransactions | cap::kReserved | cap::kSecureConnection |
+    cap::kMultiStatements | cap::kMultiResults | cap::kPsMultiResults | cap::kPluginAuth |
+    cap::kConnectAttrs | cap::kPluginAuthLenencClientData | cap::kCanHandleExpiredPasswords |
+    cap::kSessionTrack | cap::kDeprecateEof;
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = module_logger("session");
+  return logger;
+}
+
+// A 20-byte nonce of printable characters: some clients treat it as a C string.
+std::string make_nonce() {
+  uint8_t raw[20];
+  RAND_bytes(raw, sizeof(raw));
+  std::string nonce(20, '\0');
+  for (size_t i = 0; i < nonce.size(); ++i) {
+    nonce[i] = static_cast<char>(33 + raw[i] % 94);
+  }
+  return nonce;
+}
+
+}  // namespace
+
+ClientSession::ClientSession(Worker& worker, uint32_t id)
+    : worker_(worker), id_(id), runtime_(worker.shared().runtime()) {
+  client_ = std::make_unique<Stream>(worker_.loop(), static_cast<Stream::Handler&>(*this));
+}
+
+ClientSession::~ClientSession() {
+  if (admitted_) {
+    worker_.shared().release();
+  }
+}
+
+int ClientSession::accept(uv_stream_t* server) { return client_->accept_from(server); }
+
+void ClientSession::start() {
+  peer_ = client_->peer_address();
+  client_->set_nodelay();
+  const auto& proxy = runtime_->config->proxy;
+  if (!worker_.shared().try_admit(proxy.max_connections)) {
+    bump(worker_.stats().connections_refused);
+    log()->warn("[conn {}] refused {}: max_connections ({}) reached", id_, peer_,
+                proxy.max_connections);
+    send_err(protocol::errc::kConCount, "08004", "Too many connections");
+    close("max_connections reached");
+    return;
+  }
+  admitted_ = true;
+  bump(worker_.stats().connections_accepted);
+  log()->debug("[conn {}] accepted from {}", id_, peer_);
+  send_greeting();
+  client_->start_reading();
+}
+
+void ClientSession::send_greeting() {
+  protocol::InitialHandshake greeting;
+  greeting.server_version = *worker_.shared().server_version();
+  greeting.connection_id = id_;
+  nonce_ = make_nonce();
+  greeting.auth_plugin_data = nonce_;
+  server_capabilities_ = kServerCapabilities;
+  if (runtime_->client_tls) {
+    server_capabilities_ |= cap::kSsl;
+  }
+  greeting.capabilities = server_capabilities_;
+  greeting.character_set = protocol::kUtf8mb4GeneralCi;
+  greeting.status_flags = protocol::status::kAutocommit;
+  greeting.auth_plugin_name = std::string(protocol::kNativePasswordPlugin);
+  protocol::Bytes out;
+  const size_t begin = protocol::begin_packet(out);
+  protocol::encode_initial_handshake(greeting, out);
+  sequence_id_ = protocol::finish_packet(out, begin, 0);
+  client_->write(std::move(out));
+}
+
+void ClientSession::on_readable(Stream&) {
+  switch (stage_) {
+    case Stage::greeting:
+      on_greeting_reply();
+      return;
+    case Stage::auth_switch:
+      on_auth_switch_reply();
+      return;
+    case Stage::idle:
+    case Stage::command_continuation:
+    case Stage::local_infile:
+      process_client_input();
+      return;
+    case Stage::tls_handshake:
+    case Stage::backend_login:
+    case Stage::forwarding:
+      // Kept until the stage that reads it; a client does not send much here.
+      apply_backpressure();
+      return;
+    case Stage::closing:
+      return;
+  }
+}
+
+void ClientSession::on_greeting_reply() {
+  auto packet = protocol::decode_packet(client_->input(), sequence_id_);
+  if (!packet) {
+    if (packet.error() != protocol::CodecErrc::not_enough_input) {
+      protocol_error("malformed handshake response");
+    }
+    return;
+  }
+  const protocol::Bytes payload(packet->payload.begin(), packet->payload.end());
+  sequence_id_ = static_cast<uint8_t>(packet->last_sequence_id + 1);
+  client_->consume(packet->consumed);
+  if (protocol::is_ssl_request(payload)) {
+    if (!runtime_->client_tls || client_->tls_active()) {
+      protocol_error("unexpected SSLRequest");
+      return;
+    }
+    stage_ = Stage::tls_handshake;
+    if (!client_->start_tls_server(runtime_->client_tls.get())) {
+      close("cannot start TLS");
+    }
+    return;
+  }
+  auto response = protocol::decode_handshake_response(payload);
+  if (!response) {
+    protocol_error("malformed handshake response");
+    return;
+  }
+  on_handshake_response(*response);
+}
+
+void ClientSession::on_tls_ready(Stream&) {
+  if (stage_ != Stage::tls_handshake) {
+    return;
+  }
+  log()->debug("[conn {}] TLS established ({}, {})", id_, client_->tls_version(),
+               client_->tls_cipher());
+  stage_ = Stage::greeting;
+  if (!client_->input().empty()) {
+    on_greeting_reply();
+  }
+}
+
+void ClientSession::on_handshake_response(const protocol::HandshakeResponse& response) {
+  client_capabilities_ = response.capabilities & server_capabilities_;
+  username_ = response.username;
+  database_ = response.database;
+  character_set_ = response.character_set;
+  attributes_ = response.attributes;
+  if (!(client_capabilities_ & cap::kProtocol41)) {
+    send_err(protocol::errc::kHandshake, "08S01",
+             "replproxy needs a client that speaks protocol 4.1");
+    close("client too old");
+    return;
+  }
+  if (runtime_->config->proxy.require_tls && !client_->tls_established()) {
+    bump(worker_.stats().auth_failures);
+    send_err(protocol::errc::kSecureTransportRequired, "HY000",
+             "Connections using insecure transport are prohibited while require_tls is on");
+    close("TLS required");
+    return;
+  }
+  user_ = runtime_->config->find_user(username_);
+  const std::string& plugin = response.auth_plugin_name;
+  if (plugin.empty() || plugin == protocol::kNativePasswordPlugin) {
+    verify_password(response.auth_response);
+    return;
+  }
+  // Ask the client to answer with mysql_native_password instead of its default plugin.
+  protocol::Bytes out;
+  const size_t begin = protocol::begin_packet(out);
+  protocol::encode_auth_switch_request(
+      {std::string(protocol::kNativePasswordPlugin), nonce_}, out);
+  sequence_id_ = protocol::finish_packet(out, begin, sequence_id_);
+  client_->write(std::move(out));
+  stage_ = Stage::auth_switch;
+}
+
+void ClientSession::on_auth_switch_reply() {
+  auto packet = protocol::decode_packet(client_->input(), sequence_id_);
+  if (!packet) {
+    if (packet.error() != protocol::CodecErrc::not_enough_input) {
+      protocol_error("malformed auth switch response");
+    }
+    return;
+  }
+  const std::string response(protocol::as_chars(packet->payload));
+  sequence_id_ = static_cast<uint8_t>(packet->last_sequence_id + 1);
+  client_->consume(packet->consumed);
+  verify_password(response);
+}
+
+void ClientSession::verify_password(std::string_view response) {
+  empty_password_ = response.empty();
+  if (user_ == nullptr) {
+    deny_access();
+    return;
+  }
+  auto stage1 = protocol::native_password_verify(response, nonce_, user_->password_stage2);
+  if (!stage1) {
+    deny_access();
+    return;
+  }
+  stage1_ = *stage1;
+  connect_backend();
+}
+
+void ClientSession::deny_access() {
+  bump(worker_.stats().auth_failures);
+  const std::string host = peer_.substr(0, peer_.rfind(':'));
+  log()->info("[conn {}] access denied for user '{}' from {}", id_, username_, peer_);
+  send_err(protocol::errc::kAccessDenied, "28000",
+           "Access denied for user '" + username_ + "'@'" + host + "' (using password: " +
+               (empty_password_ ? "NO" : "YES") + ")");
+  close("access denied");
+}
+
+void ClientSession::connect_backend() {
+  const config::Backend& target = runtime_->primary();
+  BackendLogin login;
+  login.username = username_;
+  login.stage1 = stage1_;
+  login.empty_password = empty_password_;
+  login.password = user_->password;
+  login.database = database_;
+  login.character_set = character_set_;
+  login.client_capabilities = client_capabilities_;
+  login.attributes = attributes_;
+  login.attributes.emplace_back("_replproxy_client", peer_);
+  stage_ = Stage::backend_login;
+  backend_ = std::make_unique<BackendConnection>(worker_.loop(), static_cast<BackendConnection::Handler&>(*this), id_, target,
+                                                 runtime_->tls_for(target), std::move(login));
+  backend_->start(runtime_->config->proxy.connect_timeout_ms);
+}
+
+void ClientSession::on_backend_ready(BackendConnection& backend, protocol::ByteView ok) {
+  worker_.shared().learn_server_version(backend.server_version());
+  // The backend's OK already speaks the capabilities this client negotiated.
+  protocol::Bytes out;
+  sequence_id_ = protocol::encode_packet(ok, sequence_id_, out);
+  client_->write(std::move(out));
+  log()->info("[conn {}] user '{}' from {} connected to backend '{}'{}", id_, username_, peer_,
+              backend.backend().name, client_->tls_established() ? " (client TLS)" : "");
+  changing_user_ = false;
+  stage_ = Stage::idle;
+  tracker_.set_capabilities(backend.capabilities());
+  if (shutting_down_) {
+    close("shutting down");
+    return;
+  }
+  process_client_input();
+}
+
+void ClientSession::on_backend_failed(BackendConnection&, const protocol::ErrPacket& err) {
+  bump(worker_.stats().backend_connect_failures);
+  send_err(err.error_code, err.sql_state.empty() ? "HY000" : err.sql_state, err.message);
+  retire_backend();
+  close("backend login failed");
+}
+
+void ClientSession::send_err(uint16_t code, std::string_view sql_state,
+                             std::string_view message) {
+  protocol::Bytes out;
+  append_err(out, sequence_id_, code, sql_state, message,
+             client_capabilities_ ? client_capabilities_ : cap::kProtocol41);
+  sequence_id_ = static_cast<uint8_t>(sequence_id_ + 1);
+  client_->write(std::move(out));
+}
+
+void ClientSession::protocol_error(std::string_view what) {
+  bump(worker_.stats().protocol_errors);
+  log()->warn("[conn {}] protocol error from client {}: {}; closing", id_, peer_, what);
+  close(what);
+}
+
+void ClientSession::on_stream_error(Stream&, std::string_view what) {
+  log()->debug("[conn {}] client {}: {}", id_, peer_, what);
+  close(what);
+}
+
+void ClientSession::begin_shutdown() {
+  shutting_down_ = true;
+  if (stage_ == Stage::idle || stage_ == Stage::greeting || stage_ == Stage::tls_handshake ||
+      stage_ == Stage::auth_switch) {
+    close("shutting down");
+  }
+}
+
+void ClientSession::close(std::string_view reason) {
+  if (stage_ == Stage::closing) {
+    return;
+  }
+  log()->debug("[conn {}] closing: {}", id_, reason);
+  stage_ = Stage::closing;
+  retire_backend();
+  client_->close_after_flush();
+}
+
+void ClientSession::retire_backend() {
+  if (!backend_) {
+    return;
+  }
+  BackendConnection* b = backend_.get();
+  retiring_.push_back(std::move(backend_));
+  b->quit();
+}
+
+void ClientSession::on_backend_closed(BackendConnection& backend) {
+  std::erase_if(retiring_, [&](const auto& b) { return b.get() == &backend; });
+  release_if_closed();
+}
+
+void ClientSession::on_closed(Stream&) {
+  client_closed_ = true;
+  release_if_closed();
+}
+
+void ClientSession::release_if_closed() {
+  if (client_closed_ && !backend_ && retiring_.empty()) {
+    worker_.reap(this);  // frees this session: nothing may follow
+  }
+}
+
+}  // namespace replproxy::proxy

@@ -1,0 +1,33 @@
+#pragma once
+
+// The proxy as a whole: the shared state and the workers. main() builds it from a config, runs
+// it until a signal, and stops it.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/runtime.h"
+#include "proxy/worker.h"
+
+namespace replproxy::proxy {
+
+class ProxyServer {
+ public:
+  explicit ProxyServer(std::shared_ptr<const Runtime> runtime);
+  ~ProxyServer();
+
+  // Binds every worker's listener and starts their threads.
+  std::expected<void, std::string> start();
+  // Stops accepting, lets in-flight commands finish within the grace period, then returns once
+  // every worker has stopped.
+  void stop();
+
+  SharedState& shared() { return shared_; }
+
+ private:
+  SharedState shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace replproxy::proxy

@@ -1,0 +1,64 @@
+#include "proxy/runtime.h"
+
+namespace replproxy::proxy {
+
+const config::Backend& Runtime::primary() const {
+  for (const auto& b : config->backends) {
+    if (b.role == config::BackendRole::primary) {
+      return b;
+    }
+  }
+  return config->backends.front();
+}
+
+SSL_CTX* Runtime::tls_for(const config::Backend& backend) const {
+  auto it = backend_tls.find(backend.name);
+  return it == backend_tls.end() ? nullptr : it->second.get();
+}
+
+std::expected<std::shared_ptr<const Runtime>, std::string> make_runtime(
+    std::shared_ptr<const config::Config> config) {
+  auto runtime = std::make_shared<Runtime>();
+  if (!config->proxy.tls_cert.empty()) {
+    auto ctx = make_server_tls_context(config->proxy.tls_cert, config->proxy.tls_key);
+    if (!ctx) {
+      return std::unexpected("[proxy] " + ctx.error());
+    }
+    runtime->client_tls = std::move(*ctx);
+  }
+  for (const auto& backend : config->backends) {
+    if (!backend.tls) {
+      continue;
+    }
+    auto ctx = make_client_tls_context(backend.tls_ca, backend.tls_verify);
+    if (!ctx) {
+      return std::unexpected("backend '" + backend.name + "': " + ctx.error());
+    }
+    runtime->backend_tls.emplace(backend.name, std::move(*ctx));
+  }
+  runtime->config = std::move(config);
+  return runtime;
+}
+
+SharedState::SharedState(std::shared_ptr<const Runtime> runtime)
+    : runtime_(runtime),
+      server_version_(std::make_shared<const std::string>(runtime->config->proxy.server_version)) {}
+
+void SharedState::learn_server_version(const std::string& version) {
+  if (version_learned_.exchange(true)) {
+    return;
+  }
+  server_version_.store(std::make_shared<const std::string>(version));
+}
+
+bool SharedState::try_admit(uint32_t max_connections) {
+  uint32_t n = open_sessions_.load();
+  while (n < max_connections) {
+    if (open_sessions_.compare_exchange_weak(n, n + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace replproxy::proxy
