@@ -1,0 +1,170 @@
+// The [[users]] and [[backends]] arrays.
+
+#include <algorithm>
+#include <cctype>
+
+#include "config/sections.h"
+#include "protocol/auth.h"
+
+namespace replproxy::config::internal {
+namespace {
+
+constexpr EnumName<BackendRole> kBackendRoles[] = {
+    {"primary", BackendRole::primary},
+    {"replica", BackendRole::replica},
+};
+
+// Names seen so far in one array, with the line of each, to report the second use of a name.
+class UniqueNames {
+ public:
+  explicit UniqueNames(std::string kind) : kind_(std::move(kind)) {}
+
+  void add(TableReader& reader, const std::string& name) {
+    const auto it = std::ranges::find(seen_, name, &Seen::name);
+    if (it != seen_.end()) {
+      reader.error_at("name", "duplicate " + kind_ + " name " + quoted(name) +
+                                  " (first defined at line " + std::to_string(it->line) + ")");
+      return;
+    }
+    seen_.push_back({name, reader.line_of("name")});
+  }
+
+ private:
+  struct Seen {
+    std::string name;
+    uint32_t line;
+  };
+
+  std::string kind_;
+  std::vector<Seen> seen_;
+};
+
+// The entries of [[key]], or nullptr after reporting why there are none; at least one is needed.
+const toml::array* read_entries(TableReader& top, std::string_view key, std::string_view kind) {
+  const std::string none =
+      "no [[" + std::string(key) + "]] defined: at least one " + std::string(kind) + " is required";
+  const toml::node* node = top.find(key);
+  if (node == nullptr) {
+    top.error(top.line(), none);
+    return nullptr;
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    top.error_at(key,
+                 quoted(key) + " must be an array of tables, as in [[" + std::string(key) + "]]");
+    return nullptr;
+  }
+  if (array->empty()) {
+    top.error_at(key, none);
+    return nullptr;
+  }
+  return array;
+}
+
+// Calls `read_entry(reader)` for each table in [[key]].
+template <class ReadEntry>
+void for_each_entry(TableReader& top, std::string_view key, std::string_view kind,
+                    ReadEntry read_entry) {
+  const toml::array* array = read_entries(top, key, kind);
+  if (array == nullptr) {
+    return;
+  }
+  for (const toml::node& node : *array) {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      top.error(node.source().begin.line, "each entry of " + quoted(key) + " must be a table");
+      continue;
+    }
+    TableReader reader(*table, "[[" + std::string(key) + "]]", top.diagnostics());
+    read_entry(reader);
+    reader.report_unknown_keys();
+  }
+}
+
+// Exactly one of `password` (plaintext) and `password_hash` ("*" + hex(SHA1(SHA1(password)))).
+void read_password(TableReader& reader, User& user) {
+  const bool has_plain = reader.has("password");
+  const bool has_hash = reader.has("password_hash");
+  if (has_plain && has_hash) {
+    reader.error_at("password_hash", "'password' and 'password_hash' are mutually exclusive");
+    return;
+  }
+  if (!has_plain && !has_hash) {
+    reader.error(reader.line(), "missing required key 'password' or 'password_hash' in [[users]]");
+    return;
+  }
+  std::string text;
+  if (has_plain && reader.read("password", text)) {
+    user.password_stage2 = protocol::native_password_stage2(text);
+    user.password = std::move(text);
+  } else if (has_hash && reader.read("password_hash", text)) {
+    const auto stage2 = protocol::parse_native_password_hash(text);
+    if (!stage2) {
+      reader.error_at("password_hash", "'password_hash' is not a valid hash " + quoted(text) +
+                                           ": expected '*' followed by 40 hex digits");
+      return;
+    }
+    user.password_stage2 = *stage2;
+  }
+}
+
+bool is_backend_name(std::string_view name) {
+  return std::ranges::all_of(name, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+  });
+}
+
+// tls_ca and tls_verify without tls = true would suggest an encrypted connection that is not there.
+void check_backend_tls(TableReader& reader, const Backend& backend) {
+  if (backend.tls) {
+    return;
+  }
+  for (std::string_view key : {"tls_ca", "tls_verify"}) {
+    if (reader.has(key)) {
+      reader.error_at(key, quoted(key) + " has no effect without 'tls = true'");
+    }
+  }
+}
+
+void read_backend(TableReader& reader, Backend& backend, UniqueNames& names) {
+  if (reader.require("name") && reader.read_non_empty("name", backend.name)) {
+    if (is_backend_name(backend.name)) {
+      names.add(reader, backend.name);
+    } else {
+      reader.error_at("name", "backend name " + quoted(backend.name) +
+                                  " is invalid: use only letters, digits, '_', '.' and '-'");
+    }
+  }
+  if (reader.require("address")) {
+    reader.read("address", backend.address, HostKind::name_or_ip);
+  }
+  read_enum(reader, "role", kBackendRoles, backend.role);
+  reader.read("weight", backend.weight, 1, kU32Max);
+  const bool tls_valid = reader.read("tls", backend.tls) || !reader.has("tls");
+  reader.read_non_empty("tls_ca", backend.tls_ca);
+  reader.read("tls_verify", backend.tls_verify);
+  if (tls_valid) {
+    check_backend_tls(reader, backend);
+  }
+}
+
+}  // namespace
+
+void read_users(TableReader& top, std::vector<User>& out) {
+  UniqueNames names("user");
+  for_each_entry(top, "users", "user", [&](TableReader& reader) {
+    User& user = out.emplace_back();
+    if (reader.require("name") && reader.read_non_empty("name", user.name)) {
+      names.add(reader, user.name);
+    }
+    read_password(reader, user);
+  });
+}
+
+void read_backends(TableReader& top, std::vector<Backend>& out) {
+  UniqueNames names("backend");
+  for_each_entry(top, "backends", "backend",
+                 [&](TableReader& reader) { read_backend(reader, out.emplace_back(), names); });
+}
+
+}  // namespace replproxy::config::internal
