@@ -34,12 +34,24 @@ Result<Sha1Digest> parse_native_password_hash(std::string_view text);
 // "*" + 40 uppercase hex digits, as in mysql.user.
 std::string format_native_password_hash(const Sha1Digest& stage2);
 
-// The client's 20-byte response to `nonce` from stage1. An empty password gives an empty response.
+// `nonce` is the server's scramble: MariaDB sends 20 bytes followed by a NUL, and only the first
+// 20 bytes take part in the hash, so either form may be passed.
+//
+// Empty passwords: stage1 of "" is SHA1("") like any other, but a client whose password is empty
+// sends an EMPTY response instead of 20 bytes, and MariaDB rejects a 20-byte response for an
+// account without password (PASSWORD('') is '' there, not a hash).
+
+// The client's 20-byte response to `nonce` from stage1, always 20 bytes. A caller logging in with
+// a stage1 for which native_password_is_empty() holds must send an empty response instead.
 std::string native_password_response(const Sha1Digest& stage1, std::string_view nonce);
 
-// Checks a client response against stage2; returns stage1 when it matches.
-std::optional<Sha1Digest> native_password_verify(std::string_view response,
-                                                 std::string_view nonce,
+// True when stage1 is SHA1(""), i.e. the password is empty.
+bool native_password_is_empty(const Sha1Digest& stage1);
+
+// Checks a client response against stage2; returns stage1 when it matches. An empty response
+// matches only stage2 == native_password_stage2("") and then gives stage1 = SHA1(""); a 20-byte
+// response is checked as above; any other length never matches.
+std::optional<Sha1Digest> native_password_verify(std::string_view response, std::string_view nonce,
                                                  const Sha1Digest& stage2);
 
 }  // namespace replproxy::protocol

@@ -1,7 +1,10 @@
 #pragma once
 
-// Command-phase packets sent by the client. The first payload byte is the Command.
+// Command-phase packets sent by the client. The first payload byte is the Command; a decoder
+// given another command byte says invalid_input. Encoders append the payload only: frame it with
+// encode_packet() or begin_packet()/finish_packet().
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -15,6 +18,8 @@ namespace replproxy::protocol {
 // COM_QUERY: 0x03, query string<EOF>. (replproxy never negotiates CLIENT_QUERY_ATTRIBUTES.)
 struct ComQuery {
   std::string_view query;  // borrowed
+
+  bool operator==(const ComQuery&) const = default;
 };
 Result<ComQuery> decode_com_query(ByteView payload);
 void encode_com_query(std::string_view query, Bytes& out);
@@ -22,6 +27,8 @@ void encode_com_query(std::string_view query, Bytes& out);
 // COM_INIT_DB: 0x02, schema string<EOF>.
 struct ComInitDb {
   std::string_view schema;
+
+  bool operator==(const ComInitDb&) const = default;
 };
 Result<ComInitDb> decode_com_init_db(ByteView payload);
 void encode_com_init_db(std::string_view schema, Bytes& out);
@@ -30,20 +37,29 @@ void encode_com_init_db(std::string_view schema, Bytes& out);
 struct ComFieldList {
   std::string_view table;
   std::string_view wildcard;
+
+  bool operator==(const ComFieldList&) const = default;
 };
 Result<ComFieldList> decode_com_field_list(ByteView payload);
+void encode_com_field_list(const ComFieldList& msg, Bytes& out);
 
 // COM_SET_OPTION: 0x1b, option 2 (0 = MULTI_STATEMENTS_ON, 1 = MULTI_STATEMENTS_OFF).
 struct ComSetOption {
   uint16_t option = 0;
+
+  bool operator==(const ComSetOption&) const = default;
 };
 Result<ComSetOption> decode_com_set_option(ByteView payload);
+void encode_com_set_option(uint16_t option, Bytes& out);
 
 // COM_STMT_PREPARE: 0x16, query string<EOF>.
 struct ComStmtPrepare {
   std::string_view query;
+
+  bool operator==(const ComStmtPrepare&) const = default;
 };
 Result<ComStmtPrepare> decode_com_stmt_prepare(ByteView payload);
+void encode_com_stmt_prepare(std::string_view query, Bytes& out);
 
 // COM_STMT_EXECUTE header: 0x17, statement_id 4, flags 1, iteration_count 4, then the
 // parameter block (null bitmap, new-params-bound flag, types, values), whose layout depends on
@@ -53,28 +69,49 @@ struct ComStmtExecute {
   uint8_t flags = 0;  // cursor type: 0 none, 1 read only, 2 for update, 4 scrollable
   uint32_t iteration_count = 0;
   ByteView parameters;
+
+  // Compares the parameter bytes, not where they are stored.
+  bool operator==(const ComStmtExecute& o) const {
+    return statement_id == o.statement_id && flags == o.flags &&
+           iteration_count == o.iteration_count && std::ranges::equal(parameters, o.parameters);
+  }
 };
 Result<ComStmtExecute> decode_com_stmt_execute(ByteView payload);
+void encode_com_stmt_execute(const ComStmtExecute& msg, Bytes& out);
 
 // COM_STMT_CLOSE (0x19) and COM_STMT_RESET (0x1a): statement_id 4.
 // COM_STMT_FETCH (0x1c): statement_id 4, num_rows 4.
 // COM_STMT_SEND_LONG_DATA (0x18): statement_id 4, param_id 2, data string<EOF>.
 struct ComStmtId {
   uint32_t statement_id = 0;
+
+  bool operator==(const ComStmtId&) const = default;
 };
 Result<ComStmtId> decode_com_stmt_close(ByteView payload);
 Result<ComStmtId> decode_com_stmt_reset(ByteView payload);
+void encode_com_stmt_close(uint32_t statement_id, Bytes& out);
+void encode_com_stmt_reset(uint32_t statement_id, Bytes& out);
 struct ComStmtFetch {
   uint32_t statement_id = 0;
   uint32_t num_rows = 0;
+
+  bool operator==(const ComStmtFetch&) const = default;
 };
 Result<ComStmtFetch> decode_com_stmt_fetch(ByteView payload);
+void encode_com_stmt_fetch(const ComStmtFetch& msg, Bytes& out);
 struct ComStmtSendLongData {
   uint32_t statement_id = 0;
   uint16_t param_id = 0;
   ByteView data;
+
+  // Compares the data bytes, not where they are stored.
+  bool operator==(const ComStmtSendLongData& o) const {
+    return statement_id == o.statement_id && param_id == o.param_id &&
+           std::ranges::equal(data, o.data);
+  }
 };
 Result<ComStmtSendLongData> decode_com_stmt_send_long_data(ByteView payload);
+void encode_com_stmt_send_long_data(const ComStmtSendLongData& msg, Bytes& out);
 
 // COM_CHANGE_USER.
 //

@@ -1,6 +1,7 @@
 #pragma once
 
-// Generic response packets: OK, ERR, EOF, including session-state tracking in OK.
+// Generic response packets: OK, ERR, EOF, including session-state tracking in OK. Encoders append
+// the payload only: frame it with encode_packet() or begin_packet()/finish_packet().
 
 #include <cstdint>
 #include <string>
@@ -44,6 +45,8 @@ struct SessionStateChange {
 //
 // MariaDB omits the info field under CLIENT_SESSION_TRACK when it is empty and no state changed;
 // the decoder accepts both, the encoder writes it only when info or state changes are present.
+// The encoder sets SERVER_SESSION_STATE_CHANGED in status_flags when session_state_changes is not
+// empty, and writes the (possibly empty) block whenever that flag is set, as MariaDB does.
 struct OkPacket {
   uint8_t header = 0x00;
   uint64_t affected_rows = 0;
@@ -94,6 +97,8 @@ inline bool is_eof_payload(ByteView p) { return !p.empty() && p[0] == 0xfe && p.
 struct TrackedVariable {
   std::string name;
   std::string value;
+
+  bool operator==(const TrackedVariable&) const = default;
 };
 Result<TrackedVariable> decode_tracked_variable(std::string_view data);
 // Parses the data of a schema entry (lenenc name).

@@ -1,7 +1,8 @@
 #pragma once
 
 // Connection phase messages: Initial Handshake v10, SSLRequest, HandshakeResponse41,
-// AuthSwitchRequest, AuthMoreData.
+// AuthSwitchRequest, AuthMoreData. Decoders take a whole payload and reject bytes left over;
+// encoders append the payload only: frame it with encode_packet() or begin/finish_packet().
 
 #include <cstdint>
 #include <string>
@@ -30,7 +31,9 @@ namespace replproxy::protocol {
 //   auth_plugin_data_part_2   max(13, auth_plugin_data_len - 8)   CLIENT_SECURE_CONNECTION
 //   auth_plugin_name          string<NUL>  CLIENT_PLUGIN_AUTH
 //
-// The 20-byte scramble is part_1 + the first 12 bytes of part_2 (part_2 ends with a NUL).
+// The 20-byte scramble is part_1 + the first 12 bytes of part_2 (part_2 ends with a NUL; a part_2
+// without it is invalid_input). The extended capabilities are read only when CLIENT_MYSQL (bit 0)
+// is unset; with it set the upper 32 bits decode as 0 and encode as zeros.
 struct InitialHandshake {
   std::string server_version;
   uint32_t connection_id = 0;

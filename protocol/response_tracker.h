@@ -4,12 +4,13 @@
 // it, to find where the response ends and what its final status is.
 //
 // Grammar (after the command packet, frames from the server):
-//   COM_QUERY, COM_STMT_EXECUTE:
+//   COM_QUERY, COM_STMT_EXECUTE, COM_PROCESS_INFO:
 //     response    := OK | ERR | LOCAL_INFILE_REQ (client data) (OK | ERR) | resultset
-//     resultset   := column_count column_def{count} [EOF unless DEPRECATE_EOF] row* (EOF | OK_FE | ERR)
+//     resultset   := column_count column_def{count} [EOF unless DEPRECATE_EOF] row*
+//                    (EOF | OK_FE | ERR)
 //     A final OK/EOF with SERVER_MORE_RESULTS_EXISTS starts another response.
-//     COM_STMT_EXECUTE with a cursor: column defs and an EOF/OK_FE with SERVER_STATUS_CURSOR_EXISTS
-//     end the response (rows come through COM_STMT_FETCH).
+//     COM_STMT_EXECUTE with a cursor: column defs and an EOF/OK_FE with
+//     SERVER_STATUS_CURSOR_EXISTS end the response (rows come through COM_STMT_FETCH).
 //   COM_STMT_FETCH:    row* (EOF | OK_FE | ERR)
 //   COM_STMT_PREPARE:  ERR | PREPARE_OK param_def{n} [EOF] column_def{m} [EOF]
 //   COM_FIELD_LIST:    ERR | column_def* (EOF | OK_FE)
@@ -20,6 +21,11 @@
 // A row or terminator is recognised by its first byte: 0xfe with a frame shorter than 0xffffff
 // ends the rows (a text row can only start with 0xfe when it is at least 16 MiB long), 0xff is an
 // ERR. Continuation frames (after a 0xffffff-byte frame) are never interpreted.
+// An ERR may stand wherever a packet of the response is expected (a query killed mid-rows sends
+// one instead of a row) and ends the response. Sequence ids are not checked: after LOCAL INFILE
+// data the server's numbering continues the client's.
+// COM_CHANGE_USER and the binlog commands have their own exchanges and are not tracked here;
+// start() puts them in simple mode.
 
 #include <cstdint>
 #include <optional>
@@ -33,10 +39,10 @@ namespace replproxy::protocol {
 
 // What the tracker learned from the response; valid once it reports done.
 struct ResponseSummary {
-  uint16_t status_flags = 0;      // from the last OK/EOF
-  bool error = false;             // the response (or its last result) was an ERR
+  uint16_t status_flags = 0;  // from the last OK/EOF
+  bool error = false;         // the response (or its last result) was an ERR
   std::optional<ErrPacket> err;
-  uint64_t affected_rows = 0;     // from the last OK
+  uint64_t affected_rows = 0;  // from the last OK
   uint64_t last_insert_id = 0;
   uint16_t warnings = 0;
   std::vector<SessionStateChange> session_state_changes;  // from every OK, in order
@@ -44,7 +50,7 @@ struct ResponseSummary {
   uint32_t statement_id = 0;
   uint16_t num_params = 0;
   uint16_t num_columns = 0;
-  uint64_t result_sets = 0;       // result sets (with columns) seen
+  uint64_t result_sets = 0;  // result sets (with columns) seen
 };
 
 class ResponseTracker {
@@ -62,7 +68,7 @@ class ResponseTracker {
   void set_capabilities(uint64_t capabilities) { capabilities_ = capabilities; }
 
   // Starts tracking the response to the command whose payload is `command_payload` (at least its
-  // first byte; for COM_STMT_EXECUTE the first 5 bytes, to see the cursor flag).
+  // first byte; for COM_STMT_EXECUTE the first 6 bytes, to see the cursor flags byte).
   void start(ByteView command_payload);
 
   // Whether the command started gets a response at all.
@@ -75,31 +81,52 @@ class ResponseTracker {
 
  private:
   enum class Stage {
-    idle,
-    first_packet,       // OK | ERR | LOCAL INFILE | column count
-    column_defs,        // counting column definitions
-    columns_eof,        // the EOF after column definitions
-    rows,               // rows until EOF/OK_FE/ERR
+    idle,                // no command started, or one that gets no response
+    first_packet,        // OK | ERR | LOCAL INFILE | column count
+    local_infile_reply,  // the OK/ERR after the client's file data
+    column_defs,         // counting column definitions
+    columns_eof,         // the EOF after column definitions
+    rows,                // rows until EOF/OK_FE/ERR
+    prepare_ok,          // PREPARE_OK | ERR
     prepare_params,
     prepare_params_eof,
     prepare_columns,
     prepare_columns_eof,
-    field_list,
-    single_packet,      // COM_STATISTICS
-    simple,             // OK | ERR | EOF
-    done,
+    field_list,     // column definitions until EOF/OK_FE
+    single_packet,  // COM_STATISTICS
+    simple,         // OK | ERR | EOF
+    done,           // the response ended (or was invalid): no further frame belongs to it
   };
 
+  static Stage initial_stage(uint8_t command);
+  bool deprecate_eof() const;
+  bool multi_result_command() const;
+  bool binary_rows() const;
+  bool long_packets_allowed() const;
+
+  Result<Next> dispatch(const Frame& frame);
   Result<Next> on_first_packet(const Frame& frame);
-  Result<Next> on_column_def();
+  Result<Next> on_local_infile_reply(const Frame& frame);
+  Result<Next> on_column_count(ByteView payload);
+  Result<Next> on_definition(const Frame& frame);
+  Next after_definitions();
   Result<Next> on_columns_eof(const Frame& frame);
   Result<Next> on_row(const Frame& frame);
-  Result<Next> on_prepare(const Frame& frame);
+  Result<Next> on_prepare_ok(const Frame& frame);
+  Result<Next> on_prepare_eof(const Frame& frame);
+  Next begin_prepare_columns();
+  Result<Next> on_field_list(const Frame& frame);
+  Result<Next> on_single_packet(const Frame& frame);
   Result<Next> on_simple(const Frame& frame);
+
+  // record_* decode a status packet into the summary and return its status flags.
+  Result<uint16_t> record_ok(ByteView payload);
+  Result<uint16_t> record_eof(ByteView payload);
+  Result<uint16_t> record_terminator(ByteView payload);
   Result<Next> finish_ok(ByteView payload);
-  Result<Next> finish_eof(ByteView payload);
+  Result<Next> finish_terminator(ByteView payload);
   Result<Next> finish_err(ByteView payload);
-  Result<Next> end_of_result(uint16_t status_flags);
+  Next end_of_result(uint16_t status_flags);
 
   uint64_t capabilities_;
   uint8_t command_ = 0;
