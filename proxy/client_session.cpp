@@ -313,8 +313,8 @@ void ClientSession::close(std::string_view reason) {
     return;
   }
   log()->debug("[conn {}] closing: {}", id_, reason);
-  stage_ = Stage::closing;
   retire_backend();
+  stage_ = Stage::closing;
   client_->close_after_flush();
 }
 
@@ -324,7 +324,14 @@ void ClientSession::retire_backend() {
   }
   BackendConnection* b = backend_.get();
   retiring_.push_back(std::move(backend_));
-  b->quit();
+  // A backend in the middle of a command cannot take COM_QUIT; it is closed outright.
+  const bool busy = stage_ == Stage::forwarding || stage_ == Stage::local_infile ||
+                    stage_ == Stage::command_continuation;
+  if (busy) {
+    b->close();
+  } else {
+    b->quit();
+  }
 }
 
 void ClientSession::on_backend_closed(BackendConnection& backend) {
