@@ -281,14 +281,17 @@ void BackendConnection::on_stream_error(Stream&, std::string_view what) {
     handler_.on_backend_lost(*this, what);
     return;
   }
-  if (stage_ != Stage::closing) {
+  if (stage_ == Stage::tls_handshake) {
+    fail_login(2026, "HY000", std::string(what));
+  } else if (stage_ != Stage::closing && stage_ != Stage::failed) {
     fail_login(2013, "HY000", "lost connection during login: " + std::string(what));
   }
 }
 
 void BackendConnection::on_timeout(uv_timer_t* timer) {
   auto* self = static_cast<BackendConnection*>(timer->data);
-  if (self->stage_ != Stage::ready && self->stage_ != Stage::closing) {
+  if (self->stage_ != Stage::ready && self->stage_ != Stage::closing &&
+      self->stage_ != Stage::failed) {
     self->fail_login(2013, "HY000", "timed out connecting and logging in");
   }
 }
@@ -301,9 +304,11 @@ void BackendConnection::fail_login(uint16_t code, std::string_view sql_state,
 }
 
 void BackendConnection::fail_login(const protocol::ErrPacket& err) {
-  if (stage_ == Stage::closing) {
+  if (stage_ == Stage::closing || stage_ == Stage::failed) {
     return;
   }
+  stage_ = Stage::failed;
+  stream_->stop_reading();
   uv_timer_stop(&timer_);
   log()->warn("[conn {}] login to backend '{}' failed: {} ({})", connection_id_, backend_.name,
               err.message, err.error_code);

@@ -50,7 +50,18 @@ class BackendConnection final : private Stream::Handler {
     virtual void on_backend_closed(BackendConnection&) = 0;
   };
 
-  enum class Stage { idle, resolving, connecting, greeting, tls_handshake, auth, ready, closing };
+  // `failed`: login failed and was reported; nothing more is read or sent, the owner closes.
+  enum class Stage {
+    idle,
+    resolving,
+    connecting,
+    greeting,
+    tls_handshake,
+    auth,
+    ready,
+    failed,
+    closing
+  };
 
   BackendConnection(uv_loop_t* loop, Handler& handler, uint32_t connection_id,
                     const config::Backend& backend, SSL_CTX* tls, BackendLogin login);

@@ -262,13 +262,16 @@ void ClientSession::apply_backpressure() {
   }
 }
 
+// The client's queue drained: a backend paused by back-pressure may read again, whatever the
+// stage (the response that filled the queue may have ended before it drained).
 void ClientSession::on_write_done(Stream&) {
-  if (stage_ == Stage::forwarding && client_->pending_write_bytes() <= kLowWatermark &&
-      backend_ && !backend_->stream().reading()) {
-    apply_backpressure();
-    if (!backend_->stream().input().empty()) {
-      forward_response();
-    }
+  if (stage_ == Stage::closing || !backend_ || client_->pending_write_bytes() > kLowWatermark ||
+      backend_->stage() != BackendConnection::Stage::ready || backend_->stream().reading()) {
+    return;
+  }
+  apply_backpressure();
+  if (stage_ == Stage::forwarding && !backend_->stream().input().empty()) {
+    forward_response();
   }
 }
 

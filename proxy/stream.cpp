@@ -112,6 +112,12 @@ void Stream::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 
 void Stream::handle_ciphertext(const char* data, size_t n) {
   BIO_write(rbio_, data, static_cast<int>(n));
+  process_tls_input();
+}
+
+// Runs the handshake and decryption over whatever ciphertext the read BIO holds, and tells the
+// handler what changed.
+void Stream::process_tls_input() {
   const bool was_established = handshake_done_;
   if (!pump_tls()) {
     return;
@@ -182,11 +188,14 @@ void Stream::flush_tls_output() {
 }
 
 void Stream::write(protocol::ByteView plain) {
-  if (ssl_ == nullptr) {
-    send_raw(protocol::Bytes(plain.begin(), plain.end()));
+  if (closing_ || failed_ || plain.empty()) {
     return;
   }
-  if (closing_ || failed_ || plain.empty()) {
+  if (ssl_ == nullptr) {
+    const size_t sent = try_send(plain);
+    if (sent < plain.size()) {
+      queue_send(protocol::Bytes(plain.begin() + sent, plain.end()));
+    }
     return;
   }
   if (SSL_write(ssl_, plain.data(), static_cast<int>(plain.size())) <= 0) {
@@ -205,7 +214,35 @@ void Stream::write(protocol::Bytes&& plain) {
 }
 
 void Stream::send_raw(protocol::Bytes&& bytes) {
-  if (closing_ || bytes.empty()) {
+  if (closing_ || failed_ || bytes.empty()) {
+    return;
+  }
+  const size_t sent = try_send(bytes);
+  if (sent == bytes.size()) {
+    return;
+  }
+  if (sent > 0) {
+    bytes.erase(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(sent));
+  }
+  queue_send(std::move(bytes));
+}
+
+// Writes what the kernel takes right now, when nothing is queued ahead (order must hold). Most
+// writes complete here, without a request allocation or a callback.
+size_t Stream::try_send(protocol::ByteView bytes) {
+  if (pending_write_bytes_ > 0) {
+    return 0;
+  }
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())),
+                             static_cast<unsigned>(bytes.size()));
+  const int n = uv_try_write(handle(), &buf, 1);
+  // On any error (EAGAIN or worse) the bytes are queued; a broken socket then reports through
+  // the write callback, never inside the caller's own write().
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+void Stream::queue_send(protocol::Bytes&& bytes) {
+  if (closing_ || failed_) {
     return;
   }
   auto req = std::make_unique<WriteRequest>();
@@ -262,12 +299,14 @@ bool Stream::start_tls_server(SSL_CTX* ctx) {
   wbio_ = BIO_new(BIO_s_mem());
   SSL_set_bio(ssl_, rbio_, wbio_);
   SSL_set_accept_state(ssl_);
-  // Whatever the client sent after its SSLRequest is already TLS.
+  // Whatever the client sent after its SSLRequest is already TLS (often its ClientHello, read
+  // together with the request): run the handshake on it now rather than wait for another read.
   if (in_end_ > in_begin_) {
     BIO_write(rbio_, in_.data() + in_begin_, static_cast<int>(in_end_ - in_begin_));
     in_begin_ = in_end_ = 0;
+    process_tls_input();
   }
-  return true;
+  return !failed_;
 }
 
 bool Stream::start_tls_client(SSL_CTX* ctx, const std::string& host, bool verify) {

@@ -55,12 +55,15 @@ class Stream {
   }
   void consume(size_t n);
 
-  // Queues plaintext for the peer (encrypted first when TLS is on).
+  // Sends plaintext to the peer (encrypted first when TLS is on). What the kernel takes at once
+  // is written synchronously and gets no on_write_done; the rest is queued. Errors are reported
+  // later through on_stream_error, never from inside write().
   void write(protocol::ByteView plain);
   void write(protocol::Bytes&& plain);
   size_t pending_write_bytes() const { return pending_write_bytes_; }
 
-  // Starts TLS as the server. Bytes already in input() are the client's first TLS records.
+  // Starts TLS as the server. Bytes already in input() are the client's first TLS records and are
+  // processed at once, so on_tls_ready / on_readable / on_stream_error may fire from inside.
   bool start_tls_server(SSL_CTX* ctx);
   // Starts TLS as the client. `host` is checked against the certificate when `verify` is set.
   bool start_tls_client(SSL_CTX* ctx, const std::string& host, bool verify);
@@ -87,9 +90,12 @@ class Stream {
 
   void reserve_input(size_t n);
   void handle_ciphertext(const char* data, size_t n);
+  void process_tls_input();
   bool pump_tls();
   void flush_tls_output();
   void send_raw(protocol::Bytes&& bytes);
+  size_t try_send(protocol::ByteView bytes);
+  void queue_send(protocol::Bytes&& bytes);
   void fail(std::string_view what);
 
   uv_loop_t* loop_;
