@@ -114,6 +114,7 @@ inline constexpr uint16_t kServerShutdown = 1053;    // ER_SERVER_SHUTDOWN, 08S0
 inline constexpr uint16_t kNetReadError = 1158;      // ER_NET_READ_ERROR, 08S01
 inline constexpr uint16_t kNetPacketsOutOfOrder = 1156;  // ER_NET_PACKETS_OUT_OF_ORDER, 08S01
 inline constexpr uint16_t kOptionPreventsStatement = 1290;  // ER_OPTION_PREVENTS_STATEMENT
+inline constexpr uint16_t kConnectToForeignDataSource = 1429;  // ER_CONNECT_TO_FOREIGN_DATA_SOURCE
 inline constexpr uint16_t kConnectionKilled = 1927;  // ER_CONNECTION_KILLED, 70100
 inline constexpr uint16_t kSecureTransportRequired = 3159;  // ER_SECURE_TRANSPORT_REQUIRED
 }  // namespace errc

@@ -275,7 +275,15 @@ void ClientSession::on_backend_ready(BackendConnection& backend, protocol::ByteV
 
 void ClientSession::on_backend_failed(BackendConnection&, const protocol::ErrPacket& err) {
   bump(worker_.stats().backend_connect_failures);
-  send_err(err.error_code, err.sql_state.empty() ? "HY000" : err.sql_state, err.message);
+  // The proxy's own reasons carry client-side codes (2003 refused, 2005 unknown host, 2013 lost,
+  // 2026 TLS), which clients reject when a server sends them: they get 1429
+  // ER_CONNECT_TO_FOREIGN_DATA_SOURCE with the same message. A backend's own ERR (1045, 1049...)
+  // passes through unchanged.
+  if (err.error_code >= 2000 && err.error_code < 3000) {
+    send_err(protocol::errc::kConnectToForeignDataSource, "HY000", err.message);
+  } else {
+    send_err(err.error_code, err.sql_state.empty() ? "HY000" : err.sql_state, err.message);
+  }
   retire_backend();
   close("backend login failed");
 }
