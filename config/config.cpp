@@ -46,6 +46,7 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view text,
   internal::read_log_section(top, config.log);
   internal::read_users(top, config.users);
   internal::read_backends(top, config.backends);
+  internal::read_routing_section(top, config.backends, config.routing);
   top.report_unknown_keys();
   if (!diagnostics.empty()) {
     return std::unexpected(ConfigErrors{diagnostics.take_messages()});

@@ -62,12 +62,54 @@ struct Backend {
   bool tls_verify = true;  // verify the certificate chain (and host name when it is not an IP)
 };
 
+// What a read does when no replica is usable.
+enum class ReadFallback {
+  primary,  // run it on the primary
+  error,    // refuse it with an ERR, keeping read load off the primary
+};
+
+// What a session reads after it wrote.
+enum class Consistency {
+  read_your_writes,  // a replica read first waits for the session's last write (by GTID)
+  eventual,          // replicas serve reads at once, possibly before the write reached them
+  primary,           // once a session has written, its reads go to the primary
+};
+
+enum class RuleTarget { primary, replica, backend };
+
+// [[routing.rules]]: tried in order before the automatic classification; the first rule whose
+// conditions all hold decides. At least one condition is present.
+struct RoutingRule {
+  std::optional<std::string> user;    // the session's user, exactly
+  std::optional<std::string> schema;  // the session's current schema, exactly
+  // An RE2 pattern searched (unanchored, case-insensitive) in the statement text; valid, since
+  // it was compiled at load. router/ compiles it again with config::rule_pattern_options().
+  std::optional<std::string> match;
+  RuleTarget target = RuleTarget::primary;
+  std::string backend;  // the backend's name when target is RuleTarget::backend; it exists
+  uint32_t line = 0;    // where the rule is in the file, for logs
+};
+
+// [routing]
+struct RoutingSection {
+  ReadFallback read_fallback = ReadFallback::primary;
+  Consistency consistency = Consistency::read_your_writes;
+  // With read_your_writes, how long a replica may take to catch up with the session's last write
+  // before the read goes to the primary instead.
+  uint32_t causal_read_timeout_ms = 1000;
+  // Session state (USE, SET) statements remembered for replay on new backend connections, after
+  // deduplication; beyond it the session is pinned to the primary.
+  uint32_t max_session_history = 64;
+  std::vector<RoutingRule> rules;
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for RELOAD CONFIG and messages
   ProxySection proxy;
   LogSection log;
   std::vector<User> users;
   std::vector<Backend> backends;
+  RoutingSection routing;
 
   const User* find_user(std::string_view name) const;
   const Backend* find_backend(std::string_view name) const;

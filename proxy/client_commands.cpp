@@ -12,6 +12,7 @@
 #include "proxy/client_session.h"
 #include "proxy/packets.h"
 #include "proxy/worker.h"
+#include "router/topology.h"
 
 namespace replproxy::proxy {
 namespace {
@@ -60,12 +61,11 @@ void ClientSession::process_client_input() {
       forward_local_infile();
       break;
     } else if (stage_ == Stage::idle) {
-      auto input = client_->input();
-      auto decoded = protocol::decode_frame(input);
+      auto decoded = protocol::decode_frame(client_->input());
       if (!decoded) {
         break;
       }
-      if (!dispatch_command(input.first(decoded->consumed), decoded->frame)) {
+      if (!dispatch_command(decoded->frame)) {
         return;
       }
     } else {
@@ -75,9 +75,10 @@ void ClientSession::process_client_input() {
   apply_backpressure();
 }
 
-// Handles one command frame at the front of the client's input. False when the caller must stop
-// reading commands (the session closes or waits for something else).
-bool ClientSession::dispatch_command(protocol::ByteView frame_bytes, const protocol::Frame& frame) {
+// Handles the command frame at the front of the client's input. The frame stays there until it
+// is forwarded (routing may first have to connect or prepare a backend connection). False when
+// the caller must stop reading commands.
+bool ClientSession::dispatch_command(const protocol::Frame& frame) {
   if (frame.sequence_id != 0) {
     protocol_error("command packet with sequence id " + std::to_string(frame.sequence_id));
     return false;
@@ -87,8 +88,9 @@ bool ClientSession::dispatch_command(protocol::ByteView frame_bytes, const proto
     return false;
   }
   const uint8_t command = frame.payload[0];
+  const size_t frame_size = protocol::kFrameHeaderSize + frame.payload.size();
   if (command == static_cast<uint8_t>(Command::quit)) {
-    client_->consume(frame_bytes.size());
+    client_->consume(frame_size);
     close("client quit");
     return false;
   }
@@ -99,31 +101,85 @@ bool ClientSession::dispatch_command(protocol::ByteView frame_bytes, const proto
       return false;
     }
     const protocol::Bytes payload(frame.payload.begin(), frame.payload.end());
-    client_->consume(frame_bytes.size());
+    client_->consume(frame_size);
     handle_change_user(payload);
     return false;
   }
   if (refused_command(command)) {
     log()->info("[conn {}] refused command {} (0x{:02x})", id_, protocol::command_name(command),
                 command);
-    client_->consume(frame_bytes.size());
+    client_->consume(frame_size);
     send_err(protocol::errc::kUnknownCom, "08S01", "Unknown command");
     return true;
   }
+  effects_ = Effects{};
+  causal_read_ = false;
+  refresh_topology();
+  switch (static_cast<Command>(command)) {
+    case Command::query:
+    case Command::stmt_prepare:
+      return route_query(frame, protocol::as_chars(frame.payload.subspan(1)), command);
+    case Command::stmt_execute:
+    case Command::stmt_fetch:
+    case Command::stmt_send_long_data:
+    case Command::stmt_close:
+    case Command::stmt_reset:
+      return route_statement_command(frame, command);
+    case Command::init_db:
+      effects_.history.emplace_back("use", protocol::Bytes(frame.payload.begin(),
+                                                           frame.payload.end()));
+      effects_.new_schema = std::string(protocol::as_chars(frame.payload.subspan(1)));
+      break;
+    case Command::set_option:
+      effects_.history.emplace_back("set_option", protocol::Bytes(frame.payload.begin(),
+                                                                  frame.payload.end()));
+      break;
+    case Command::reset_connection:
+      effects_.reset_session = true;
+      break;
+    default:
+      break;
+  }
+  // Every other command concerns the session's main connection: the primary.
+  return route_to(router::TopologyView{topology_}.primary().value_or(0), nullptr);
+}
+
+// Forwards the command at the front of the client's input to the current backend connection.
+void ClientSession::forward_command() {
+  BackendConnection* backend = current_backend();
+  auto input = client_->mutable_input();
+  auto decoded = protocol::decode_frame(input);
+  if (backend == nullptr || !decoded) {
+    protocol_error("internal: no command to forward");
+    return;
+  }
+  const protocol::Frame frame = decoded->frame;
+  const uint8_t command = frame.payload[0];
   bump(worker_.stats().queries);
-  tracker_.start(frame.payload);
-  last_response_sequence_id_ = frame.sequence_id;
-  backend_->stream().write(frame_bytes);
-  client_->consume(frame_bytes.size());
-  if (frame.continues()) {
+  tracker_.set_capabilities(backend->capabilities());
+  last_response_sequence_id_ = 0;
+  std::span<uint8_t> bytes = input.first(decoded->consumed);
+  std::optional<protocol::Bytes> replacement = statement_payload_for(command, bytes);
+  if (replacement) {
+    tracker_.start(*replacement);
+    protocol::Bytes framed;
+    protocol::encode_packet(*replacement, 0, framed);
+    backend->stream().write(std::move(framed));
+  } else {
+    tracker_.start(frame.payload);
+    backend->stream().write(bytes);
+  }
+  const bool continues = frame.continues();
+  client_->consume(decoded->consumed);
+  if (continues) {
     stage_ = Stage::command_continuation;
-    return true;
+  } else if (tracker_.expects_response()) {
+    stage_ = Stage::forwarding;
+  } else {
+    finish_command();
+    return;
   }
-  if (!tracker_.expects_response()) {
-    return true;
-  }
-  stage_ = Stage::forwarding;
-  return false;
+  apply_backpressure();
 }
 
 // Forwards one further frame of a command of 16 MiB or more; false when none is buffered yet.
@@ -132,10 +188,14 @@ bool ClientSession::forward_command_continuation() {
   if (!decoded) {
     return false;
   }
-  backend_->stream().write(client_->input().first(decoded->consumed));
+  current_backend()->stream().write(client_->input().first(decoded->consumed));
   client_->consume(decoded->consumed);
   if (!decoded->frame.continues()) {
-    stage_ = tracker_.expects_response() ? Stage::forwarding : Stage::idle;
+    if (tracker_.expects_response()) {
+      stage_ = Stage::forwarding;
+    } else {
+      finish_command();
+    }
   }
   return true;
 }
@@ -149,7 +209,7 @@ void ClientSession::forward_local_infile() {
       break;
     }
     const bool last = decoded->frame.payload.empty();
-    backend_->stream().write(client_->input().first(decoded->consumed));
+    current_backend()->stream().write(client_->input().first(decoded->consumed));
     client_->consume(decoded->consumed);
     if (last) {
       stage_ = Stage::forwarding;
@@ -158,8 +218,13 @@ void ClientSession::forward_local_infile() {
   }
 }
 
-void ClientSession::on_backend_data(BackendConnection&) {
-  if (stage_ == Stage::forwarding) {
+void ClientSession::on_backend_data(BackendConnection& backend) {
+  const auto index = link_index(backend);
+  if (stage_ == Stage::routing && running_step_ && index == running_step_->backend) {
+    on_step_response();
+    return;
+  }
+  if (stage_ == Stage::forwarding && index == current_) {
     forward_response();
     return;
   }
@@ -168,14 +233,14 @@ void ClientSession::on_backend_data(BackendConnection&) {
   }
   // A server does not speak between commands except to say it is closing; the loss of the
   // connection that follows is handled in on_backend_lost.
-  log()->debug("[conn {}] backend sent {} bytes between commands", id_,
-               backend_->stream().input().size());
-  backend_->stream().consume(backend_->stream().input().size());
+  log()->debug("[conn {}] backend '{}' sent {} bytes between commands", id_,
+               backend.backend().name, backend.stream().input().size());
+  backend.stream().consume(backend.stream().input().size());
 }
 
 void ClientSession::forward_response() {
-  Stream& from = backend_->stream();
-  const protocol::ByteView input = from.input();
+  Stream& from = current_backend()->stream();
+  const std::span<uint8_t> input = from.mutable_input();
   size_t offset = 0;
   bool ended = false;
   while (offset < input.size()) {
@@ -187,7 +252,7 @@ void ClientSession::forward_response() {
     if (!next) {
       bump(worker_.stats().protocol_errors);
       log()->error("[conn {}] backend '{}' sent a response replproxy cannot follow ({}); closing",
-                   id_, backend_->backend().name, next.error().message());
+                   id_, current_backend()->backend().name, next.error().message());
       client_->write(input.first(offset));
       from.consume(offset);
       send_err(protocol::errc::kConnectionKilled, "70100",
@@ -195,6 +260,7 @@ void ClientSession::forward_response() {
       close("backend protocol error");
       return;
     }
+    patch_response_frame(decoded->frame, input.subspan(offset, decoded->consumed));
     last_response_sequence_id_ = decoded->frame.sequence_id;
     offset += decoded->consumed;
     if (*next == protocol::ResponseTracker::Next::done) {
@@ -222,16 +288,33 @@ void ClientSession::forward_response() {
   apply_backpressure();
 }
 
+// The client knows a prepared statement by the proxy's id, not the backend's: PREPARE_OK is
+// rewritten in place.
+void ClientSession::patch_response_frame(const protocol::Frame& frame, std::span<uint8_t> bytes) {
+  if (effects_.prepare_id == 0 || last_response_sequence_id_ != 0 || frame.payload.empty() ||
+      frame.payload[0] != 0x00 || bytes.size() < protocol::kFrameHeaderSize + 5) {
+    return;
+  }
+  prepare_backend_id_ = tracker_.summary().statement_id;
+  rewrite_statement_id(bytes, effects_.prepare_id);
+}
+
 void ClientSession::finish_command() {
   stage_ = Stage::idle;
+  apply_effects();
   if (shutting_down_) {
     close("shutting down");
     return;
   }
-  if (!backend_->stream().input().empty()) {
-    on_backend_data(*backend_);
+  BackendConnection* backend = current_backend();
+  if (backend != nullptr && !backend->stream().input().empty()) {
+    on_backend_data(*backend);
   }
   process_client_input();
+}
+
+BackendConnection* ClientSession::current_backend() {
+  return current_ < links_.size() ? links_[current_].conn.get() : nullptr;
 }
 
 // Stops reading from a side whose output cannot keep up, and resumes when it drains.
@@ -241,8 +324,9 @@ void ClientSession::apply_backpressure() {
   }
   const bool client_slow = client_->pending_write_bytes() > kHighWatermark;
   const bool client_fast = client_->pending_write_bytes() <= kLowWatermark;
-  if (backend_ && backend_->stage() == BackendConnection::Stage::ready) {
-    Stream& b = backend_->stream();
+  BackendConnection* backend = current_backend();
+  if (backend != nullptr && backend->stage() == BackendConnection::Stage::ready) {
+    Stream& b = backend->stream();
     if (client_slow && b.reading()) {
       b.stop_reading();
     } else if (client_fast && !b.reading()) {
@@ -250,11 +334,12 @@ void ClientSession::apply_backpressure() {
     }
   }
   const bool backend_slow =
-      backend_ && backend_->stream().pending_write_bytes() > kHighWatermark;
+      backend != nullptr && backend->stream().pending_write_bytes() > kHighWatermark;
   // The client may only send much while a command streams to the backend; elsewhere a full
   // frame is buffered and then reading pauses until the session gets to it.
   const bool buffered = client_->input().size() > protocol::kMaxFramePayload + 8;
-  const bool waiting = stage_ == Stage::forwarding || stage_ == Stage::backend_login;
+  const bool waiting = stage_ == Stage::forwarding || stage_ == Stage::backend_login ||
+                       stage_ == Stage::routing;
   if ((backend_slow || (waiting && buffered)) && client_->reading()) {
     client_->stop_reading();
   } else if (!backend_slow && !(waiting && buffered) && !client_->reading()) {
@@ -265,12 +350,14 @@ void ClientSession::apply_backpressure() {
 // The client's queue drained: a backend paused by back-pressure may read again, whatever the
 // stage (the response that filled the queue may have ended before it drained).
 void ClientSession::on_write_done(Stream&) {
-  if (stage_ == Stage::closing || !backend_ || client_->pending_write_bytes() > kLowWatermark ||
-      backend_->stage() != BackendConnection::Stage::ready || backend_->stream().reading()) {
+  BackendConnection* backend = current_backend();
+  if (stage_ == Stage::closing || backend == nullptr ||
+      client_->pending_write_bytes() > kLowWatermark ||
+      backend->stage() != BackendConnection::Stage::ready || backend->stream().reading()) {
     return;
   }
   apply_backpressure();
-  if (stage_ == Stage::forwarding && !backend_->stream().input().empty()) {
+  if (stage_ == Stage::forwarding && !backend->stream().input().empty()) {
     forward_response();
   }
 }
@@ -284,8 +371,12 @@ void ClientSession::on_backend_write_done(BackendConnection&) {
 
 void ClientSession::on_backend_lost(BackendConnection& backend, std::string_view why) {
   bump(worker_.stats().backend_lost);
-  const bool mid_command = stage_ == Stage::forwarding || stage_ == Stage::local_infile ||
-                           stage_ == Stage::command_continuation;
+  const auto index = link_index(backend);
+  const bool is_current = index == current_;
+  const bool mid_command = is_current && (stage_ == Stage::forwarding ||
+                                          stage_ == Stage::local_infile ||
+                                          stage_ == Stage::command_continuation);
+  const bool is_primary = index == router::TopologyView{topology_}.primary();
   log()->warn("[conn {}] lost backend '{}'{}: {}", id_, backend.backend().name,
               mid_command ? " during a command" : "", why);
   if (mid_command) {
@@ -294,7 +385,23 @@ void ClientSession::on_backend_lost(BackendConnection& backend, std::string_view
              "replproxy: lost connection to backend '" + backend.backend().name +
                  "' during query: " + std::string(why));
   }
-  close("backend lost");
+  if (is_primary || !index || in_transaction_ || read_only_transaction_on_ == index) {
+    // The session's primary connection holds its transaction and server-side state: the client
+    // must see the loss, as with a direct connection.
+    close("backend lost");
+    return;
+  }
+  // A replica: the session carries on without it.
+  mark_backend_down(*index);
+  const bool routing_here =
+      stage_ == Stage::routing && (is_current || (running_step_ && running_step_->backend == index));
+  retire_link(*index);
+  if (mid_command) {
+    stage_ = Stage::idle;
+    process_client_input();
+  } else if (routing_here) {
+    reroute_to_primary("backend '" + backend.backend().name + "' was lost");
+  }
 }
 
 // COM_CHANGE_USER: the proxy checks the new credentials itself, then logs in to the backend as
@@ -305,10 +412,20 @@ void ClientSession::handle_change_user(protocol::ByteView payload) {
     protocol_error("malformed COM_CHANGE_USER");
     return;
   }
-  retire_backend();
-  changing_user_ = true;
+  // A new login resets everything the session had: it starts over on a fresh primary
+  // connection, as the command does on a server.
+  retire_all_links();
+  history_.clear();
+  statements_.clear();
+  temp_tables_.clear();
+  table_locks_ = false;
+  pinned_to_primary_ = false;
+  in_transaction_ = false;
+  autocommit_ = true;
+  read_only_transaction_on_.reset();
   username_ = request->username;
   database_ = request->schema;
+  schema_ = database_;
   if (request->character_set != 0) {
     character_set_ = static_cast<uint8_t>(request->character_set);
   }

@@ -1,12 +1,15 @@
 #include "proxy/client_session.h"
 
 #include <openssl/rand.h>
+
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 #include "proxy/log.h"
 
 #include "protocol/constants.h"
 #include "protocol/packet.h"
+#include "router/topology.h"
 #include "proxy/packets.h"
 #include "proxy/worker.h"
 
@@ -45,8 +48,13 @@ std::string make_nonce() {
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, uint32_t id)
-    : worker_(worker), id_(id), runtime_(worker.shared().runtime()) {
+    : worker_(worker),
+      id_(id),
+      runtime_(worker.shared().runtime()),
+      history_(runtime_->config->routing.max_session_history) {
   client_ = std::make_unique<Stream>(worker_.loop(), static_cast<Stream::Handler&>(*this));
+  links_.resize(runtime_->config->backends.size());
+  refresh_topology();
 }
 
 ClientSession::~ClientSession() {
@@ -112,6 +120,7 @@ void ClientSession::on_readable(Stream&) {
       return;
     case Stage::tls_handshake:
     case Stage::backend_login:
+    case Stage::routing:
     case Stage::forwarding:
       // Kept until the stage that reads it; a client does not send much here.
       apply_backpressure();
@@ -182,6 +191,7 @@ void ClientSession::on_handshake_response(const protocol::HandshakeResponse& res
     close("TLS required");
     return;
   }
+  schema_ = database_;
   user_ = runtime_->config->find_user(username_);
   const std::string& plugin = response.auth_plugin_name;
   if (plugin.empty() || plugin == protocol::kNativePasswordPlugin) {
@@ -224,7 +234,7 @@ void ClientSession::verify_password(std::string_view response) {
     return;
   }
   stage1_ = *stage1;
-  connect_backend();
+  login_primary();
 }
 
 void ClientSession::deny_access() {
@@ -237,8 +247,7 @@ void ClientSession::deny_access() {
   close("access denied");
 }
 
-void ClientSession::connect_backend() {
-  const config::Backend& target = runtime_->primary();
+BackendLogin ClientSession::make_login() const {
   BackendLogin login;
   login.username = username_;
   login.stage1 = stage1_;
@@ -249,21 +258,43 @@ void ClientSession::connect_backend() {
   login.client_capabilities = client_capabilities_;
   login.attributes = attributes_;
   login.attributes.emplace_back("_replproxy_client", peer_);
+  return login;
+}
+
+// Logging in to the primary checks the client's credentials and default schema against a real
+// server before the client hears OK; replicas are connected when a read first needs one.
+void ClientSession::login_primary() {
+  const auto primary = router::TopologyView{topology_}.primary();
+  if (!primary) {
+    send_err(protocol::errc::kOptionPreventsStatement, "HY000",
+             "replproxy: no primary backend is configured");
+    close("no primary");
+    return;
+  }
   stage_ = Stage::backend_login;
-  backend_ = std::make_unique<BackendConnection>(worker_.loop(), static_cast<BackendConnection::Handler&>(*this), id_, target,
-                                                 runtime_->tls_for(target), std::move(login));
-  backend_->start(runtime_->config->proxy.connect_timeout_ms);
+  current_ = *primary;
+  connect_link(*primary);
 }
 
 void ClientSession::on_backend_ready(BackendConnection& backend, protocol::ByteView ok) {
   worker_.shared().learn_server_version(backend.server_version());
-  // The backend's OK already speaks the capabilities this client negotiated.
+  const auto index = link_index(backend);
+  if (stage_ == Stage::routing) {
+    // A connection opened for a command: it gets the whole history replayed.
+    prepare_link();
+    return;
+  }
+  if (index) {
+    // The login itself established the session's state (a fresh session or COM_CHANGE_USER).
+    links_[*index].history_applied = history_.last_sequence();
+  }
+  // Login (or COM_CHANGE_USER): the primary's OK already speaks the capabilities this client
+  // negotiated.
   protocol::Bytes out;
   sequence_id_ = protocol::encode_packet(ok, sequence_id_, out);
   client_->write(std::move(out));
-  log()->info("[conn {}] user '{}' from {} connected to backend '{}'{}", id_, username_, peer_,
-              backend.backend().name, client_->tls_established() ? " (client TLS)" : "");
-  changing_user_ = false;
+  log()->info("[conn {}] user '{}' from {} logged in through backend '{}'{}", id_, username_,
+              peer_, backend.backend().name, client_->tls_established() ? " (client TLS)" : "");
   stage_ = Stage::idle;
   tracker_.set_capabilities(backend.capabilities());
   if (shutting_down_) {
@@ -273,8 +304,21 @@ void ClientSession::on_backend_ready(BackendConnection& backend, protocol::ByteV
   process_client_input();
 }
 
-void ClientSession::on_backend_failed(BackendConnection&, const protocol::ErrPacket& err) {
+void ClientSession::on_backend_failed(BackendConnection& backend, const protocol::ErrPacket& err) {
   bump(worker_.stats().backend_connect_failures);
+  const auto index = link_index(backend);
+  if (stage_ == Stage::routing && index) {
+    // A lazily opened connection failed: that backend is skipped for a while and the command is
+    // routed again (to another replica, or the primary).
+    mark_backend_down(*index);
+    retire_link(*index);
+    if (*index != router::TopologyView{topology_}.primary().value_or(SIZE_MAX)) {
+      reroute_to_primary("backend '" + backend.backend().name + "' cannot be reached");
+      return;
+    }
+  } else if (index) {
+    retire_link(*index);
+  }
   // The proxy's own reasons carry client-side codes (2003 refused, 2005 unknown host, 2013 lost,
   // 2026 TLS), which clients reject when a server sends them: they get 1429
   // ER_CONNECT_TO_FOREIGN_DATA_SOURCE with the same message. A backend's own ERR (1045, 1049...)
@@ -284,8 +328,28 @@ void ClientSession::on_backend_failed(BackendConnection&, const protocol::ErrPac
   } else {
     send_err(err.error_code, err.sql_state.empty() ? "HY000" : err.sql_state, err.message);
   }
-  retire_backend();
+  if (stage_ == Stage::routing) {
+    // The client's command is dropped from its input: it was answered with the error.
+    auto decoded = protocol::decode_frame(client_->input());
+    if (decoded) {
+      client_->consume(decoded->consumed);
+    }
+    steps_.clear();
+    stage_ = Stage::idle;
+    process_client_input();
+    return;
+  }
   close("backend login failed");
+}
+
+void ClientSession::send_ok() {
+  protocol::Bytes out;
+  append_ok(out, sequence_id_,
+            static_cast<uint16_t>((autocommit_ ? protocol::status::kAutocommit : 0) |
+                                  (in_transaction_ ? protocol::status::kInTrans : 0)),
+            client_capabilities_);
+  sequence_id_ = static_cast<uint8_t>(sequence_id_ + 1);
+  client_->write(std::move(out));
 }
 
 void ClientSession::send_err(uint16_t code, std::string_view sql_state,
@@ -321,20 +385,31 @@ void ClientSession::close(std::string_view reason) {
     return;
   }
   log()->debug("[conn {}] closing: {}", id_, reason);
-  retire_backend();
+  retire_all_links();
   stage_ = Stage::closing;
   client_->close_after_flush();
 }
 
-void ClientSession::retire_backend() {
-  if (!backend_) {
+void ClientSession::retire_all_links() {
+  for (size_t i = 0; i < links_.size(); ++i) {
+    retire_link(i);
+  }
+}
+
+// Takes a connection out of the session. A backend in the middle of a command cannot take
+// COM_QUIT; it is closed outright.
+void ClientSession::retire_link(size_t backend) {
+  Link& link = links_[backend];
+  if (!link.conn) {
     return;
   }
-  BackendConnection* b = backend_.get();
-  retiring_.push_back(std::move(backend_));
-  // A backend in the middle of a command cannot take COM_QUIT; it is closed outright.
-  const bool busy = stage_ == Stage::forwarding || stage_ == Stage::local_infile ||
-                    stage_ == Stage::command_continuation;
+  BackendConnection* b = link.conn.get();
+  retiring_.push_back(std::move(link.conn));
+  link = Link{};
+  statements_.forget_backend(backend);
+  const bool busy = current_ == backend &&
+                    (stage_ == Stage::forwarding || stage_ == Stage::local_infile ||
+                     stage_ == Stage::command_continuation || stage_ == Stage::routing);
   if (busy) {
     b->close();
   } else {
@@ -353,7 +428,9 @@ void ClientSession::on_closed(Stream&) {
 }
 
 void ClientSession::release_if_closed() {
-  if (client_closed_ && !backend_ && retiring_.empty()) {
+  const bool links_open =
+      std::any_of(links_.begin(), links_.end(), [](const Link& l) { return l.conn != nullptr; });
+  if (client_closed_ && !links_open && retiring_.empty()) {
     worker_.reap(this);  // frees this session: nothing may follow
   }
 }

@@ -36,6 +36,11 @@ std::expected<std::shared_ptr<const Runtime>, std::string> make_runtime(
     }
     runtime->backend_tls.emplace(backend.name, std::move(*ctx));
   }
+  auto rules = router::RuleMatcher::compile(config->routing.rules);
+  if (!rules) {
+    return std::unexpected("[[routing.rules]]: " + rules.error());
+  }
+  runtime->rules = std::move(*rules);
   runtime->config = std::move(config);
   return runtime;
 }

@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "proxy/tls.h"
+#include "router/rules.h"
 
 namespace replproxy::proxy {
 
@@ -18,6 +19,7 @@ struct Runtime {
   std::shared_ptr<const config::Config> config;
   SslCtxPtr client_tls;                          // towards clients; null without tls_cert
   std::map<std::string, SslCtxPtr> backend_tls;  // by backend name, for backends with tls = true
+  router::RuleMatcher rules;                     // [[routing.rules]], compiled once
 
   // The backend that receives this session's traffic until read/write splitting arrives: the
   // first backend with role "primary", else the first backend.
@@ -40,6 +42,9 @@ struct WorkerStats {
   std::atomic<uint64_t> backend_lost{0};
   std::atomic<uint64_t> bytes_from_clients{0};
   std::atomic<uint64_t> bytes_to_clients{0};
+  std::atomic<uint64_t> causal_read_waits{0};
+  std::atomic<uint64_t> causal_read_timeouts{0};
+  std::atomic<uint64_t> reads_rerouted{0};
 };
 
 inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,8 @@ class Stream {
   protocol::ByteView input() const {
     return {in_.data() + in_begin_, in_end_ - in_begin_};
   }
+  // The same bytes, writable: lets a session patch ids in place before forwarding a frame.
+  std::span<uint8_t> mutable_input() { return {in_.data() + in_begin_, in_end_ - in_begin_}; }
   void consume(size_t n);
 
   // Sends plaintext to the peer (encrypted first when TLS is on). What the kernel takes at once

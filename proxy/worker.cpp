@@ -121,6 +121,25 @@ void Worker::reap(ClientSession* session) {
   }
 }
 
+namespace {
+constexpr uint64_t kBackendDownMs = 5000;
+}  // namespace
+
+bool Worker::backend_down(size_t backend) {
+  return backend < backend_down_until_.size() && backend_down_until_[backend] > uv_now(&loop_);
+}
+
+void Worker::mark_backend_down(size_t backend) {
+  if (backend_down_until_.size() <= backend) {
+    backend_down_until_.resize(backend + 1, 0);
+  }
+  if (!backend_down(backend)) {
+    log()->warn("worker {}: backend {} cannot be reached; skipped for reads for {} ms", index_,
+                backend, kBackendDownMs);
+  }
+  backend_down_until_[backend] = uv_now(&loop_) + kBackendDownMs;
+}
+
 void Worker::request_shutdown(uint32_t grace_ms) {
   grace_ms_.store(grace_ms);
   shutdown_requested_.store(true);

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "proxy/runtime.h"
 
@@ -39,6 +40,11 @@ class Worker {
   // Called by a session once all its handles are closed; frees it.
   void reap(ClientSession* session);
 
+  // Until health checks arrive, a backend that refused a connection is skipped for reads for a
+  // few seconds by every session of this worker.
+  bool backend_down(size_t backend);
+  void mark_backend_down(size_t backend);
+
  private:
   static void on_connection(uv_stream_t* server, int status);
   static void on_async(uv_async_t* async);
@@ -62,6 +68,7 @@ class Worker {
   bool closed_all_ = false;
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::atomic<size_t> session_count_{0};
+  std::vector<uint64_t> backend_down_until_;  // loop time (ms), by backend index
 };
 
 }  // namespace replproxy::proxy
