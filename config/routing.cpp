@@ -48,8 +48,8 @@ void read_pattern(TableReader& reader, RoutingRule& rule) {
   }
   const re2::RE2 compiled(pattern, rule_pattern_options());
   if (!compiled.ok()) {
-    reader.error_at("match", "'match' is not a valid regular expression " + quoted(pattern) +
-                                 ": " + compiled.error());
+    reader.error_at("match", "'match' is not a valid regular expression " + quoted(pattern) + ": " +
+                                 compiled.error());
     return;
   }
   rule.match = std::move(pattern);
@@ -66,8 +66,8 @@ void read_target(TableReader& reader, const std::vector<Backend>& backends, Rout
     return;
   }
   if (!text.starts_with(kBackendPrefix) || text.size() == kBackendPrefix.size()) {
-    reader.error_at("target", "'target' must be 'primary', 'replica' or 'backend:NAME'; got " +
-                                  quoted(text));
+    reader.error_at("target",
+                    "'target' must be 'primary', 'replica' or 'backend:NAME'; got " + quoted(text));
     return;
   }
   const std::string name = text.substr(kBackendPrefix.size());

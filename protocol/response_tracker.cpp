@@ -333,6 +333,7 @@ Result<ResponseTracker::Next> ResponseTracker::on_prepare_eof(const Frame& frame
     return fail(CodecErrc::invalid_input);
   }
   summary_.status_flags = eof->status_flags;
+  summary_.status_seen = true;
   if (stage_ == Stage::prepare_params_eof) {
     return begin_prepare_columns();
   }
@@ -387,6 +388,7 @@ Result<uint16_t> ResponseTracker::record_ok(ByteView payload) {
     return fail(CodecErrc::invalid_input);
   }
   summary_.status_flags = ok->status_flags;
+  summary_.status_seen = true;
   summary_.warnings = ok->warnings;
   summary_.affected_rows = ok->affected_rows;
   summary_.last_insert_id = ok->last_insert_id;
@@ -402,6 +404,7 @@ Result<uint16_t> ResponseTracker::record_eof(ByteView payload) {
     return fail(CodecErrc::invalid_input);
   }
   summary_.status_flags = eof->status_flags;
+  summary_.status_seen = true;
   summary_.warnings = eof->warnings;
   return eof->status_flags;
 }

@@ -40,6 +40,7 @@ namespace replproxy::protocol {
 // What the tracker learned from the response; valid once it reports done.
 struct ResponseSummary {
   uint16_t status_flags = 0;  // from the last OK/EOF
+  bool status_seen = false;   // an OK/EOF carried status_flags (PREPARE_OK alone does not)
   bool error = false;         // the response (or its last result) was an ERR
   std::optional<ErrPacket> err;
   uint64_t affected_rows = 0;  // from the last OK

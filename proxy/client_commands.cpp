@@ -172,7 +172,11 @@ void ClientSession::forward_command() {
   const bool continues = frame.continues();
   client_->consume(decoded->consumed);
   if (continues) {
+    // The rest of the command may already be buffered (the client sent it while this session
+    // was connecting or preparing the backend): forward it now rather than wait for more input.
     stage_ = Stage::command_continuation;
+    process_client_input();
+    return;
   } else if (tracker_.expects_response()) {
     stage_ = Stage::forwarding;
   } else {

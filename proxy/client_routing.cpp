@@ -129,6 +129,10 @@ void ClientSession::record_effects(const router::Classification& c, protocol::By
   effects_.write = !c.is_read();
   effects_.begin_read_only = c.transaction == router::TransactionEffect::begin_read_only;
   effects_.table_locks = c.table_locks;
+  if (c.session_state && c.statement_count > 1) {
+    // Session state set inside a multi-statement cannot be replayed piecewise.
+    effects_.pin_to_primary = true;
+  }
   if (c.session_state && c.statement_count == 1) {
     const protocol::Bytes replay(payload.begin(), payload.end());
     if (!c.use_schema.empty()) {
@@ -211,10 +215,10 @@ void ClientSession::plan_steps(size_t backend) {
   }
   const auto primary = router::TopologyView{topology_}.primary();
   const bool ryw = runtime_->config->routing.consistency == config::Consistency::read_your_writes;
-  if (ryw && backend == primary && !link.tracks_gtid &&
+  if (ryw && backend == primary && !link.gtid_tracking_tried &&
       (link.conn->capabilities() & protocol::cap::kSessionTrack)) {
     // MariaDB reports the GTID of each write in its OK packet once asked to.
-    link.tracks_gtid = true;
+    link.gtid_tracking_tried = true;
     steps_.push_back(Step{Step::Kind::track_gtid, backend,
                           query_payload("SET @@session.session_track_system_variables = "
                                         "CONCAT_WS(',', @@session.session_track_system_variables,"
@@ -306,6 +310,7 @@ bool ClientSession::complete_step(const Step& step, const protocol::ResponseSumm
       link.history_applied = step.history_sequence;
       return true;
     case Step::Kind::track_gtid:
+      link.tracks_gtid = true;
       return true;
     case Step::Kind::fetch_gtid: {
       auto value = first_value(step_frames_, link.conn->capabilities());
@@ -358,10 +363,22 @@ void ClientSession::step_failed(const Step& step, std::string_view why) {
 // Routes the command at the front of the client's input again, this time to the primary.
 void ClientSession::reroute_to_primary(std::string_view why) {
   log()->debug("[conn {}] rerouting to the primary: {}", id_, why);
+  reroute(true);
+}
+
+// Routes the command at the front of the client's input again with the current topology (a
+// backend that just failed is marked down, so another replica, the primary or the routing
+// error of read_fallback = "error" takes its place).
+void ClientSession::route_again(std::string_view why) {
+  log()->debug("[conn {}] routing again: {}", id_, why);
+  reroute(false);
+}
+
+void ClientSession::reroute(bool to_primary) {
   bump(worker_.stats().reads_rerouted);
   steps_.clear();
   running_step_.reset();
-  force_primary_ = true;
+  force_primary_ = to_primary;
   stage_ = Stage::idle;
   auto decoded = protocol::decode_frame(client_->input());
   if (!decoded) {
@@ -379,8 +396,10 @@ void ClientSession::apply_effects() {
   force_primary_ = false;
   last_backend_ = current_;
   if (!summary.error) {
-    in_transaction_ = summary.status_flags & protocol::status::kInTrans;
-    autocommit_ = summary.status_flags & protocol::status::kAutocommit;
+    if (summary.status_seen) {
+      in_transaction_ = summary.status_flags & protocol::status::kInTrans;
+      autocommit_ = summary.status_flags & protocol::status::kAutocommit;
+    }
     apply_success_effects();
   }
   if (!in_transaction_) {
@@ -472,9 +491,10 @@ void ClientSession::learn_gtid(const protocol::ResponseSummary& summary) {
       return;
     }
   }
-  if (effects_.write && !in_transaction_ && !summary.error) {
-    // A write whose GTID the OK did not carry (no session tracking): fetch it before the next
-    // replica read.
+  const Link& link = links_[current_];
+  if (effects_.write && !in_transaction_ && !summary.error && !link.tracks_gtid) {
+    // A write whose GTID the OK could not carry (no session tracking): fetch it before the next
+    // replica read. With tracking on, an OK without last_gtid means nothing reached the binlog.
     gtid_unknown_ = true;
     ++write_sequence_;
   }

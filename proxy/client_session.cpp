@@ -313,7 +313,7 @@ void ClientSession::on_backend_failed(BackendConnection& backend, const protocol
     mark_backend_down(*index);
     retire_link(*index);
     if (*index != router::TopologyView{topology_}.primary().value_or(SIZE_MAX)) {
-      reroute_to_primary("backend '" + backend.backend().name + "' cannot be reached");
+      route_again("backend '" + backend.backend().name + "' cannot be reached");
       return;
     }
   } else if (index) {

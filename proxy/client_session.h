@@ -68,6 +68,7 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
     uint64_t history_applied = 0;  // SessionHistory sequence replayed on it
     uint64_t causal_synced = 0;    // write_sequence_ it is known to have applied
     bool tracks_gtid = false;      // session_track_system_variables includes last_gtid
+    bool gtid_tracking_tried = false;
     bool unusable = false;         // could not be brought to the session's state
     bool ready() const {
       return conn && conn->stage() == BackendConnection::Stage::ready;
@@ -155,6 +156,8 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   void reset_session_state();
   void step_failed(const Step& step, std::string_view why);
   void reroute_to_primary(std::string_view why);
+  void route_again(std::string_view why);
+  void reroute(bool to_primary);
   void connect_link(size_t backend);
   void mark_backend_down(size_t backend);
   void refresh_topology();

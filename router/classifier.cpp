@@ -3,8 +3,6 @@
 
 #include "router/classifier.h"
 
-#include <algorithm>
-
 #include "router/classifier_internal.h"
 
 namespace replproxy::router {
@@ -12,10 +10,6 @@ namespace internal {
 namespace {
 
 using Handler = void (*)(TokenStream& tokens, const Token& first, Classification& out);
-
-bool is_any_of(const Token& token, std::initializer_list<std::string_view> keywords) {
-  return std::ranges::any_of(keywords, [&](std::string_view k) { return token.is(k); });
-}
 
 bool starts_query(const Token& token) {
   return is_any_of(token, {"SELECT", "WITH", "VALUES", "TABLE"}) || token.is_op("(");

@@ -2,6 +2,8 @@
 
 // Shared by the classifier's source files (internal to router/).
 
+#include <algorithm>
+#include <initializer_list>
 #include <string_view>
 
 #include "router/classifier.h"
@@ -74,6 +76,11 @@ class QueryScanner {
   Classification& out_;
   Token previous_;
 };
+
+// Whether `token` is one of the words `keywords` (upper case).
+inline bool is_any_of(const Token& token, std::initializer_list<std::string_view> keywords) {
+  return std::ranges::any_of(keywords, [&](std::string_view k) { return token.is(k); });
+}
 
 // The text from the start of `first` to the end of `last`, which comes after it in the input.
 inline std::string_view span(const Token& first, const Token& last) {

@@ -10,10 +10,18 @@ namespace {
 
 // Built-ins with side effects or with state that lives on one connection of the primary.
 constexpr std::string_view kPrimaryOnlyFunctions[] = {
-    "GET_LOCK",       "RELEASE_LOCK",    "RELEASE_ALL_LOCKS",
-    "IS_USED_LOCK",   "IS_FREE_LOCK",    "NEXTVAL",
-    "LASTVAL",        "SETVAL",          "MASTER_POS_WAIT",
-    "MASTER_GTID_WAIT", "SOURCE_POS_WAIT", "WAIT_FOR_EXECUTED_GTID_SET",
+    "GET_LOCK",
+    "RELEASE_LOCK",
+    "RELEASE_ALL_LOCKS",
+    "IS_USED_LOCK",
+    "IS_FREE_LOCK",
+    "NEXTVAL",
+    "LASTVAL",
+    "SETVAL",
+    "MASTER_POS_WAIT",
+    "MASTER_GTID_WAIT",
+    "SOURCE_POS_WAIT",
+    "WAIT_FOR_EXECUTED_GTID_SET",
     "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS",
 };
 
@@ -22,13 +30,10 @@ constexpr std::string_view kPrimaryOnlyFunctions[] = {
 constexpr std::string_view kPrimaryOnlyVariables[] = {"READ_ONLY", "SUPER_READ_ONLY",
                                                       "INNODB_READ_ONLY"};
 
-bool is_any_of(const Token& token, std::initializer_list<std::string_view> keywords) {
-  return std::ranges::any_of(keywords, [&](std::string_view k) { return token.is(k); });
-}
-
 template <size_t N>
 bool equals_any(std::string_view text, const std::string_view (&upper)[N]) {
-  return std::ranges::any_of(upper, [&](std::string_view u) { return equals_ignore_case(text, u); });
+  return std::ranges::any_of(upper,
+                             [&](std::string_view u) { return equals_ignore_case(text, u); });
 }
 
 // "@@session.x", "@@global.x", "@@local.x" and "@@x" all name x.

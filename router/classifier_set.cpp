@@ -1,16 +1,12 @@
-// SET statements: session state to replay on every backend connection, or, for global targets,
-// autocommit and the next transaction, statements for the primary. Each assignment is reported.
-
-#include <algorithm>
+// SET statements, each assignment reported as a SetTarget. Session targets (variables, user
+// variables, NAMES, CHARACTER SET, ROLE, SESSION TRANSACTION) are session state to replay on every
+// backend connection; global targets, autocommit and the next transaction's characteristics make
+// the statement one for the primary.
 
 #include "router/classifier_internal.h"
 
 namespace replproxy::router::internal {
 namespace {
-
-bool is_any_of(const Token& token, std::initializer_list<std::string_view> keywords) {
-  return std::ranges::any_of(keywords, [&](std::string_view k) { return token.is(k); });
-}
 
 bool is_name(const Token& token) {
   return token.kind == TokenKind::word || token.kind == TokenKind::quoted_identifier;
@@ -36,6 +32,22 @@ AutocommitChange autocommit_value(std::string_view value) {
 
 // Where a system variable assignment applies. PERSIST and PERSIST_ONLY count as global.
 enum class Scope : uint8_t { session, global };
+
+// The name in "@@x", "@@session.x" or "@@global.x"; a scope written there replaces `scope`.
+std::string_view system_variable_name(std::string_view text, Scope& scope) {
+  std::string_view name = unquote(text);
+  const size_t dot = name.find('.');
+  const std::string_view prefix = name.substr(0, dot == std::string_view::npos ? 0 : dot);
+  if (equals_ignore_case(prefix, "GLOBAL") || equals_ignore_case(prefix, "PERSIST") ||
+      equals_ignore_case(prefix, "PERSIST_ONLY")) {
+    scope = Scope::global;
+    name.remove_prefix(dot + 1);
+  } else if (equals_ignore_case(prefix, "SESSION") || equals_ignore_case(prefix, "LOCAL")) {
+    scope = Scope::session;
+    name.remove_prefix(dot + 1);
+  }
+  return name;
+}
 
 class SetParser {
  public:
@@ -118,18 +130,7 @@ bool SetParser::parse_variable(const Token& start, Token name_token) {
     target.kind = SetKind::user_variable;
     target.name = unquote(name_token.text);
   } else if (name_token.kind == TokenKind::system_variable) {
-    std::string_view name = unquote(name_token.text);
-    const size_t dot = name.find('.');
-    const std::string_view prefix = name.substr(0, dot == std::string_view::npos ? 0 : dot);
-    if (equals_ignore_case(prefix, "GLOBAL") || equals_ignore_case(prefix, "PERSIST") ||
-        equals_ignore_case(prefix, "PERSIST_ONLY")) {
-      scope = Scope::global;
-      name.remove_prefix(dot + 1);
-    } else if (equals_ignore_case(prefix, "SESSION") || equals_ignore_case(prefix, "LOCAL")) {
-      scope = Scope::session;
-      name.remove_prefix(dot + 1);
-    }
-    target.name = name;
+    target.name = system_variable_name(name_token.text, scope);
   } else if (is_name(name_token)) {
     // Structured variables (MariaDB key caches) are written cache.variable.
     Token last = name_token;

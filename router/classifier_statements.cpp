@@ -91,8 +91,8 @@ void classify_commit_or_rollback(TokenStream& tokens, const Token& first, Classi
     transaction_control(out, TransactionEffect::rollback_to_savepoint);
     return;
   }
-  transaction_control(out, first.is("COMMIT") ? TransactionEffect::commit
-                                              : TransactionEffect::rollback);
+  transaction_control(out,
+                      first.is("COMMIT") ? TransactionEffect::commit : TransactionEffect::rollback);
   if (tokens.accept("AND")) {
     out.transaction_chain = !tokens.accept("NO");
     tokens.accept("CHAIN");

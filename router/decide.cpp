@@ -41,9 +41,8 @@ bool continues_transaction(const Classification& statement) {
 
 class Decider {
  public:
-  Decider(const Classification& statement, const SessionView& session,
-          const TopologyView& topology, const config::RoutingSection& routing,
-          ReplicaBalancer& balancer)
+  Decider(const Classification& statement, const SessionView& session, const TopologyView& topology,
+          const config::RoutingSection& routing, ReplicaBalancer& balancer)
       : statement_(statement),
         session_(session),
         topology_(topology),
@@ -64,6 +63,7 @@ class Decider {
   Target where_last_ran();
   Target last_insert_id();
   Target session_state();
+  bool replayable_session_state() const;
   Target at(size_t backend);
   bool causal_reads() const {
     return routing_.consistency == config::Consistency::read_your_writes;
@@ -223,8 +223,12 @@ Target Decider::last_insert_id() {
 
 // SET and USE run where the session is (the caller replays them on its other connections), so
 // that a session that only reads never needs the primary for them. They never fail for want of
-// a replica.
+// a replica. State that cannot be replayed (SET @t = NOW(), or SET inside a multi-statement)
+// pins the session to the primary, so it must be set there in the first place.
 Target Decider::session_state() {
+  if (!replayable_session_state()) {
+    return primary();
+  }
   if (session_.last_backend && topology_.usable(*session_.last_backend)) {
     return at(*session_.last_backend);
   }
@@ -232,6 +236,18 @@ Target Decider::session_state() {
     return make_target(Target::Kind::replica, *replica);
   }
   return primary();
+}
+
+bool Decider::replayable_session_state() const {
+  if (statement_.statement_count > 1) {
+    return false;
+  }
+  for (const SetTarget& t : statement_.set_targets) {
+    if (!t.constant_value) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Target Decider::at(size_t backend) {

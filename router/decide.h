@@ -39,9 +39,9 @@ struct SessionView {
   // The replica that runs the session's START TRANSACTION READ ONLY, until it ends.
   std::optional<size_t> read_only_transaction_on;
   bool has_temp_tables = false;
-  bool holds_table_locks = false;  // from LOCK TABLES to UNLOCK TABLES
-  bool pinned_to_primary = false;  // e.g. the session-state history overflowed
-  bool has_written = false;        // a write ran in this session (for consistency = "primary")
+  bool holds_table_locks = false;      // from LOCK TABLES to UNLOCK TABLES
+  bool pinned_to_primary = false;      // e.g. the session-state history overflowed
+  bool has_written = false;            // a write ran in this session (for consistency = "primary")
   std::optional<size_t> last_backend;  // where the previous statement ran
   std::string_view user;
   std::string_view schema;

@@ -22,8 +22,8 @@ bool is_word_char(char c) {
 }
 
 // Multi-character operators, longest first so that "<=>" is not read as "<=" and ">".
-constexpr std::string_view kOperators[] = {"<=>", "->>", ":=", "<=", ">=", "<>", "!=",
-                                           "<<",  ">>",  "&&", "||", "->"};
+constexpr std::string_view kOperators[] = {"<=>", "->>", ":=", "<=", ">=", "<>",
+                                           "!=",  "<<",  ">>", "&&", "||", "->"};
 
 size_t find_ignore_case(std::string_view text, std::string_view upper) {
   if (upper.size() > text.size()) {
@@ -59,9 +59,9 @@ RouteHint parse_hint(std::string_view text) {
   while (!text.empty() && is_space(text.front())) {
     text.remove_prefix(1);
   }
-  const size_t length = std::ranges::find_if_not(text, [](char c) {
-                          return is_backend_name_char(c) || c == ':';
-                        }) - text.begin();
+  const size_t length =
+      std::ranges::find_if_not(text, [](char c) { return is_backend_name_char(c) || c == ':'; }) -
+      text.begin();
   const std::string_view value = text.substr(0, length);
   if (equals_ignore_case(value, "PRIMARY")) {
     return {HintRoute::primary, {}};

@@ -80,8 +80,7 @@ struct LexerOptions {
 
 class Lexer {
  public:
-  explicit Lexer(std::string_view sql, LexerOptions options = {})
-      : sql_(sql), options_(options) {}
+  explicit Lexer(std::string_view sql, LexerOptions options = {}) : sql_(sql), options_(options) {}
 
   // The next token; TokenKind::end (repeatedly) once the input is exhausted.
   Token next();

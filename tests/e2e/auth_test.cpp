@@ -35,7 +35,8 @@ TEST_F(Auth, WrongPasswordAndUnknownUserNeverReachTheBackend) {
 
   EXPECT_EQ(wrong.error().code, 1045u) << wrong.error();
   EXPECT_EQ(wrong.error().sqlstate, "28000") << wrong.error();
-  EXPECT_EQ(wrong.error().message, "Access denied for user 'app'@'127.0.0.1' (using password: YES)");
+  EXPECT_EQ(wrong.error().message,
+            "Access denied for user 'app'@'127.0.0.1' (using password: YES)");
   EXPECT_EQ(unknown.error().code, 1045u) << unknown.error();
   EXPECT_EQ(unknown.error().message,
             "Access denied for user 'nosuch'@'127.0.0.1' (using password: YES)");

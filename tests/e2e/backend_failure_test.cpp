@@ -28,9 +28,9 @@ class KilledServer {
     return run(sandbox_script() + " kill " + name_ + " --dir " + shell_quote(sandbox_.dir()), 30s);
   }
   RunResult restart() {
-    RunResult r = run(
-        sandbox_script() + " restart-server " + name_ + " --dir " + shell_quote(sandbox_.dir()),
-        90s);
+    RunResult r =
+        run(sandbox_script() + " restart-server " + name_ + " --dir " + shell_quote(sandbox_.dir()),
+            90s);
     if (r.status == 0) {
       killed_ = false;
     }
@@ -82,8 +82,8 @@ TEST_F(BackendFailure, BackendKilledMidQuery) {
   query.join();
   ASSERT_EQ(killed.status, 0) << killed.output;
 
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(outcome.finished -
-                                                                          killed_at);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(outcome.finished - killed_at);
   EXPECT_NE(outcome.rc, 0) << "SELECT SLEEP(10) succeeded on a killed server";
   EXPECT_NE(outcome.error.code, 0u);
   EXPECT_LT(took.count(), 4000) << "the client waited " << took.count()

@@ -47,8 +47,8 @@ TEST_F(BasicSession, CreateInsertSelectThroughProxy) {
   EXPECT_EQ(rows[0], (Row{"1", "1234.5678", "Grüße, 世界 😀", "2024-02-29 23:59:59.123456",
                           std::string("\x00\xff\x10", 3), "{\"a\": [1, 2, \"é\"], \"b\": null}"}));
   EXPECT_EQ(rows[1], (Row{"2", "-0.0001", "", "1970-01-01 00:00:01.000000", "", "[]"}));
-  EXPECT_EQ(rows[2], (Row{"3", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                          std::nullopt}));
+  EXPECT_EQ(rows[2],
+            (Row{"3", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
   EXPECT_EQ(rows[3], (Row{"4", "99999999.9999", "tab\there\nnewline \\ backslash",
                           "9999-12-31 23:59:59.999999", std::string("\r\n\0'\\", 5),
                           "{\"k\": \"v\\\"q\"}"}));

@@ -15,19 +15,19 @@ class CommandLine : public ::testing::Test {
 };
 
 constexpr std::string_view kBadConfig =
-    "[proxy]\n"                          // 1
-    "listen = \"127.0.0.1:6000\"\n"      // 2
-    "workers = \"two\"\n"                // 3: wrong type
-    "bogus_key = 1\n"                    // 4: unknown key
-    "\n"                                 // 5
-    "[[users]]\n"                        // 6
-    "name = \"app\"\n"                   // 7
-    "password = \"app\"\n"               // 8
-    "\n"                                 // 9
-    "[[backends]]\n"                     // 10
-    "name = \"db1\"\n"                   // 11
-    "address = \"127.0.0.1:3306\"\n"     // 12
-    "role = \"leader\"\n";               // 13: not a role
+    "[proxy]\n"                       // 1
+    "listen = \"127.0.0.1:6000\"\n"   // 2
+    "workers = \"two\"\n"             // 3: wrong type
+    "bogus_key = 1\n"                 // 4: unknown key
+    "\n"                              // 5
+    "[[users]]\n"                     // 6
+    "name = \"app\"\n"                // 7
+    "password = \"app\"\n"            // 8
+    "\n"                              // 9
+    "[[backends]]\n"                  // 10
+    "name = \"db1\"\n"                // 11
+    "address = \"127.0.0.1:3306\"\n"  // 12
+    "role = \"leader\"\n";            // 13: not a role
 
 TEST_F(CommandLine, CheckConfigReportsFileAndLine) {
   TempDir dir;

@@ -16,9 +16,9 @@ class ClientFailure : public E2eTest {};
 // A simple query on a session that must stay healthy.
 void expect_healthy(Connection& c, int round) {
   const std::string expected = std::to_string(round * 1000 + 500500);
-  EXPECT_EQ(c.scalar("SELECT SUM(seq) + " + std::to_string(round * 1000) +
-                     " FROM mysql.seq_1_to_1000"),
-            expected);
+  EXPECT_EQ(
+      c.scalar("SELECT SUM(seq) + " + std::to_string(round * 1000) + " FROM mysql.seq_1_to_1000"),
+      expected);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -33,10 +33,10 @@ TEST_F(ClientFailure, ClientKilledMidResultDisturbsNoOne) {
   ASSERT_TRUE(direct);
 
   const std::string marker = unique_name("killed");
-  const std::string big_query = "SELECT seq, REPEAT('x', 200), '" + marker +
-                                "' FROM mysql.seq_1_to_50000000";
-  Subprocess client("exec " + mariadb_cli(proxy.port(), "", "--quick -e " +
-                                                                shell_quote(big_query)));
+  const std::string big_query =
+      "SELECT seq, REPEAT('x', 200), '" + marker + "' FROM mysql.seq_1_to_50000000";
+  Subprocess client("exec " +
+                    mariadb_cli(proxy.port(), "", "--quick -e " + shell_quote(big_query)));
   const std::string in_processlist =
       "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '%" + marker +
       "%' AND info NOT LIKE '%processlist%'";

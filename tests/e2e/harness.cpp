@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -180,8 +182,8 @@ bool port_accepts(int port) {
 
 TempDir::TempDir(std::string_view prefix) {
   const char* base = std::getenv("TMPDIR");
-  std::string templ = std::string(base && *base ? base : "/tmp") + "/" + std::string(prefix) +
-                      ".XXXXXX";
+  std::string templ =
+      std::string(base && *base ? base : "/tmp") + "/" + std::string(prefix) + ".XXXXXX";
   if (mkdtemp(templ.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp " << templ << ": " << std::strerror(errno);
   }
@@ -454,9 +456,9 @@ ProxyProcess::~ProxyProcess() {
     }
     std::this_thread::sleep_for(20ms);
   }
-  return ::testing::AssertionFailure() << "replproxy does not accept connections on port "
-                                       << port_ << " after 10 s\nlog:\n"
-                                       << tail_lines(log(), 40);
+  return ::testing::AssertionFailure()
+         << "replproxy does not accept connections on port " << port_ << " after 10 s\nlog:\n"
+         << tail_lines(log(), 40);
 }
 
 void ProxyProcess::signal(int sig) {

@@ -88,7 +88,7 @@ std::string tail_lines(std::string_view text, size_t n);
 std::string shell_quote(std::string_view s);
 
 struct RunResult {
-  int status = -1;  // exit code; 128+signal when killed; -1 when the timeout struck
+  int status = -1;     // exit code; 128+signal when killed; -1 when the timeout struck
   std::string output;  // stdout and stderr, interleaved
 };
 
@@ -254,7 +254,8 @@ Rows fetch_all(MYSQL_RES* res);
 // Opens a connection, reporting a failure to gtest (use with ASSERT_TRUE(conn)).
 std::optional<Connection> must_connect(const ConnectOptions& options);
 // A plaintext connection to the sandbox server NAME as root.
-std::optional<Connection> connect_direct(const Sandbox& sandbox, const std::string& name = "primary",
+std::optional<Connection> connect_direct(const Sandbox& sandbox,
+                                         const std::string& name = "primary",
                                          const std::string& db = "");
 
 // A schema name unique to this test process: e2e_<tag>_<pid>_<n>.

@@ -94,8 +94,8 @@ TEST_F(LargeData, HundredThousandRows) {
   TempDir tmp;
   const std::string query = "-e 'SELECT * FROM big ORDER BY id' > ";
   RunResult p = run(mariadb_cli(proxy.port(), schema.name(), query + tmp.file("proxy.tsv")));
-  RunResult d = run(mariadb_cli(sandbox().primary_port(), schema.name(),
-                                query + tmp.file("direct.tsv")));
+  RunResult d =
+      run(mariadb_cli(sandbox().primary_port(), schema.name(), query + tmp.file("direct.tsv")));
   ASSERT_EQ(d.status, 0) << d.output;
   EXPECT_EQ(p.status, 0) << p.output;
   RunResult lines = run("wc -l < " + tmp.file("proxy.tsv"));
@@ -316,6 +316,33 @@ TEST_F(LargeData, NextQueryAfterAMultiMebibyteRowReadSlowly) {
   EXPECT_EQ(c->scalar("SELECT 'in step'"), "in step");
 }
 
+// A command of exactly 2^24-1 bytes ends with an empty frame, here arriving in the same read as
+// the end of the first frame: the proxy must forward both.
+TEST_F(LargeData, MaxFrameCommandWhoseEmptyFrameArrivesWithItsEnd) {
+  ProxyProcess proxy(sandbox(), {});
+  ASSERT_TRUE(proxy.start());
+  auto c = must_connect({.port = proxy.port()});
+  ASSERT_TRUE(c);
+  const int fd = mysql_get_socket(c->get());
+  for (int round = 0; round < 6; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string head = "\x03SELECT LENGTH('";
+    const std::string payload = head + std::string(kMaxFrame - head.size() - 2, 'q') + "')";
+    ASSERT_EQ(payload.size(), kMaxFrame);
+    // All but the last bytes first, so that the proxy has them buffered; then the rest of the
+    // first frame together with the empty one, in one segment.
+    const std::string bytes = frame(0, payload) + frame(1, "");
+    const size_t tail = 100;
+    ASSERT_TRUE(send_all(fd, std::string_view(bytes).substr(0, bytes.size() - tail)));
+    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(send_all(fd, std::string_view(bytes).substr(bytes.size() - tail)));
+    auto result = read_text_result(fd, 10s);
+    ASSERT_TRUE(result) << result.error();
+    EXPECT_EQ(*result, std::vector<size_t>{std::to_string(kMaxFrame - head.size() - 2).size()});
+  }
+  EXPECT_EQ(c->scalar("SELECT 'in step'"), "in step");
+}
+
 TEST_F(LargeData, LoadDataLocalInfile) {
   ProxyProcess proxy(sandbox(), {});
   ASSERT_TRUE(proxy.start());
@@ -355,8 +382,8 @@ TEST_F(LargeData, LoadDataLocalInfile) {
   c->must("LOAD DATA LOCAL INFILE '" + file +
           "' INTO TABLE via_capi CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t'");
   EXPECT_EQ(mysql_affected_rows(c->get()), 50000u);
-  auto missing = c->query("LOAD DATA LOCAL INFILE '" + tmp.file("missing.tsv") +
-                          "' INTO TABLE via_capi");
+  auto missing =
+      c->query("LOAD DATA LOCAL INFILE '" + tmp.file("missing.tsv") + "' INTO TABLE via_capi");
   EXPECT_FALSE(missing) << "loading a missing file succeeded";
   EXPECT_EQ(c->scalar("SELECT 'alive'"), "alive");
 

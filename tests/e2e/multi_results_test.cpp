@@ -55,8 +55,8 @@ TEST_F(MultiResults, MultiStatementQuery) {
   ASSERT_TRUE(proxy.start());
   ScopedSchema schema(sandbox(), "multi");
   ASSERT_TRUE(schema.create());
-  auto c = must_connect(
-      {.port = proxy.port(), .db = schema.name(), .flags = CLIENT_MULTI_STATEMENTS});
+  auto c =
+      must_connect({.port = proxy.port(), .db = schema.name(), .flags = CLIENT_MULTI_STATEMENTS});
   ASSERT_TRUE(c);
   c->must("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(16))");
 
@@ -84,8 +84,8 @@ TEST_F(MultiResults, ErrorInTheMiddleOfAMultiStatement) {
   ASSERT_TRUE(proxy.start());
   ScopedSchema schema(sandbox(), "multierr");
   ASSERT_TRUE(schema.create());
-  auto c = must_connect(
-      {.port = proxy.port(), .db = schema.name(), .flags = CLIENT_MULTI_STATEMENTS});
+  auto c =
+      must_connect({.port = proxy.port(), .db = schema.name(), .flags = CLIENT_MULTI_STATEMENTS});
   ASSERT_TRUE(c);
 
   Results r = run_multi(c->get(), "SELECT 'a'; SELECT * FROM no_such_table; SELECT 'never'");

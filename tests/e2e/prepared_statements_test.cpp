@@ -88,8 +88,9 @@ TEST_F(PreparedStatements, PrepareBindExecuteFetch) {
       std::memcpy(in.name, name.data(), name.size());
       in.name_length = name.size();
       in.score = id * 0.5;
-      in.created = MYSQL_TIME{2024, 3, static_cast<unsigned>(1 + id % 28), 12, 30,
-                              static_cast<unsigned>(id % 60), 0, 0, MYSQL_TIMESTAMP_DATETIME};
+      in.created = MYSQL_TIME{2024, 3,  static_cast<unsigned>(1 + id % 28),
+                              12,   30, static_cast<unsigned>(id % 60),
+                              0,    0,  MYSQL_TIMESTAMP_DATETIME};
       in.null[4] = id % 2 == 0;
       std::memcpy(in.note, "odd", 3);
       in.note_length = 3;

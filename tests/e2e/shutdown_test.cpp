@@ -82,10 +82,9 @@ TEST_F(Shutdown, SigtermLetsTheRunningQueryFinish) {
   ASSERT_TRUE(status) << "replproxy did not exit within the 10 s grace period";
   EXPECT_EQ(*status, 0);
   const auto exit_after = std::chrono::steady_clock::now() - term_at;
-  EXPECT_LT(exit_after, 5s) << "exit took "
-                            << std::chrono::duration_cast<std::chrono::milliseconds>(exit_after)
-                                   .count()
-                            << " ms after SIGTERM although the last query ended after ~1.5 s";
+  EXPECT_LT(exit_after, 5s)
+      << "exit took " << std::chrono::duration_cast<std::chrono::milliseconds>(exit_after).count()
+      << " ms after SIGTERM although the last query ended after ~1.5 s";
   EXPECT_NE(proxy.log().find("SIGTERM"), std::string::npos);
 }
 

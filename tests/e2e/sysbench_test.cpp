@@ -29,10 +29,10 @@ class Sysbench : public E2eTest {
     EXPECT_EQ(direct->scalar("SELECT COUNT(*) FROM sbtest1"), "1000");
     EXPECT_EQ(direct->scalar("SELECT COUNT(*) FROM sbtest2"), "1000");
 
-    RunResult r = run(sysbench(proxy.port(), schema.name(),
-                               "--threads=4 --time=10 --report-interval=0 " + ps_mode_args +
-                                   " run"),
-                      40s);
+    RunResult r =
+        run(sysbench(proxy.port(), schema.name(),
+                     "--threads=4 --time=10 --report-interval=0 " + ps_mode_args + " run"),
+            40s);
     EXPECT_EQ(r.status, 0) << r.output;
     // Any error other than the deadlocks sysbench ignores is fatal to a sysbench thread.
     EXPECT_EQ(r.output.find("FATAL"), std::string::npos) << r.output;
@@ -41,11 +41,10 @@ class Sysbench : public E2eTest {
     EXPECT_EQ(without_ignored.find("rror"), std::string::npos) << r.output;
 
     std::smatch m;
-    ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(transactions:\s+(\d+))")))
-        << r.output;
+    ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(transactions:\s+(\d+))"))) << r.output;
     EXPECT_GT(std::stoll(m[1]), 0) << r.output;
-    std::cerr << "[info] sysbench " << (ps_mode_args.empty() ? "(prepared)" : ps_mode_args)
-              << ": " << m[1] << " transactions in 10 s\n";
+    std::cerr << "[info] sysbench " << (ps_mode_args.empty() ? "(prepared)" : ps_mode_args) << ": "
+              << m[1] << " transactions in 10 s\n";
     ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(reconnects:\s+(\d+))"))) << r.output;
     EXPECT_EQ(m[1], "0") << r.output;
     // The table still has its 1000 rows per table (each transaction deletes and re-inserts one).

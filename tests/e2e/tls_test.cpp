@@ -35,8 +35,8 @@ TEST_F(Tls, VerifiedClientTls) {
   ProxyProcess proxy(sandbox(), tls_options(false));
   ASSERT_TRUE(proxy.start());
 
-  auto c = must_connect(
-      {.port = proxy.port(), .ssl_ca = sandbox().ca(), .verify_server_cert = true});
+  auto c =
+      must_connect({.port = proxy.port(), .ssl_ca = sandbox().ca(), .verify_server_cert = true});
   ASSERT_TRUE(c);
   const char* cipher = mysql_get_ssl_cipher(c->get());
   ASSERT_NE(cipher, nullptr) << "the session is not encrypted";
@@ -91,8 +91,8 @@ TEST_F(Tls, RequireTlsRefusesPlaintext) {
   RunResult tls = run(tls_cli(proxy.port(), "-N -e 'SELECT 1'"));
   EXPECT_EQ(tls.status, 0) << tls.output;
   EXPECT_EQ(tls.output, "1\n");
-  auto c = must_connect(
-      {.port = proxy.port(), .ssl_ca = sandbox().ca(), .verify_server_cert = true});
+  auto c =
+      must_connect({.port = proxy.port(), .ssl_ca = sandbox().ca(), .verify_server_cert = true});
   ASSERT_TRUE(c);
   EXPECT_NE(mysql_get_ssl_cipher(c->get()), nullptr);
   EXPECT_EQ(c->scalar("SELECT 'secure'"), "secure");

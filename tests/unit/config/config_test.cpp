@@ -671,6 +671,12 @@ TEST(ExampleConfig, ParsesWithTheDocumentedDefaults) {
   ASSERT_EQ(config->backends.size(), 2u);
   EXPECT_EQ(config->backends[1].role, BackendRole::replica);
   EXPECT_FALSE(config->backends[1].tls);
+  const RoutingSection routing_defaults;
+  EXPECT_EQ(config->routing.read_fallback, routing_defaults.read_fallback);
+  EXPECT_EQ(config->routing.consistency, routing_defaults.consistency);
+  EXPECT_EQ(config->routing.causal_read_timeout_ms, routing_defaults.causal_read_timeout_ms);
+  EXPECT_EQ(config->routing.max_session_history, routing_defaults.max_session_history);
+  EXPECT_TRUE(config->routing.rules.empty());
 }
 
 // The example writes optional settings as "#key = value"; enabled, they must be valid too.
@@ -682,10 +688,11 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
   for (std::string line; std::getline(file, line);) {
     const bool setting = line.size() > 1 && line[0] == '#' && std::islower(line[1]) != 0 &&
                          line.find(" = ") != std::string::npos;
+    const bool table_header = line.starts_with("#[");
     enabled += setting ? 1 : 0;
-    text += (setting ? line.substr(1) : line) + "\n";
+    text += (setting || table_header ? line.substr(1) : line) + "\n";
   }
-  EXPECT_EQ(enabled, 5);
+  EXPECT_EQ(enabled, 7);
   const Config config = parse_valid(text, "example");
   EXPECT_EQ(config.proxy.tls_cert, "/etc/replproxy/server-cert.pem");
   EXPECT_EQ(config.proxy.tls_key, "/etc/replproxy/server-key.pem");
@@ -693,6 +700,9 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
   EXPECT_TRUE(config.backends[1].tls);
   EXPECT_EQ(config.backends[1].tls_ca, "/etc/replproxy/ca.pem");
   EXPECT_TRUE(config.backends[1].tls_verify);
+  ASSERT_EQ(config.routing.rules.size(), 1u);
+  EXPECT_EQ(config.routing.rules[0].match, "^SELECT .* FROM reports\\b");
+  EXPECT_EQ(config.routing.rules[0].target, RuleTarget::replica);
 }
 
 }  // namespace

@@ -57,18 +57,17 @@ void expect_targets(std::string_view sql, const std::vector<ExpectedTarget>& exp
 
 TEST(SetTargets, ValuesAndReplayText) {
   expect_targets("SET @x = 1", {{SetKind::user_variable, "x", "1", "@x = 1", true}});
-  expect_targets("SET  SESSION  sql_mode='ANSI' ;",
-                 {{SetKind::session_variable, "sql_mode", "'ANSI'", "SESSION  sql_mode='ANSI'",
-                   true}});
+  expect_targets("SET  SESSION  sql_mode='ANSI' ;", {{SetKind::session_variable, "sql_mode",
+                                                      "'ANSI'", "SESSION  sql_mode='ANSI'", true}});
   expect_targets("SET @@session.time_zone := '+00:00', @y = -1.5",
                  {{SetKind::session_variable, "time_zone", "'+00:00'",
                    "@@session.time_zone := '+00:00'", true},
                   {SetKind::user_variable, "y", "-1.5", "@y = -1.5", true}});
-  expect_targets("SET NAMES 'utf8mb4' COLLATE utf8mb4_bin",
-                 {{SetKind::names, "utf8mb4", "utf8mb4_bin",
-                   "NAMES 'utf8mb4' COLLATE utf8mb4_bin", true}});
-  expect_targets("SET CHARACTER SET utf8", {{SetKind::character_set, "utf8", "",
-                                             "CHARACTER SET utf8", true}});
+  expect_targets(
+      "SET NAMES 'utf8mb4' COLLATE utf8mb4_bin",
+      {{SetKind::names, "utf8mb4", "utf8mb4_bin", "NAMES 'utf8mb4' COLLATE utf8mb4_bin", true}});
+  expect_targets("SET CHARACTER SET utf8",
+                 {{SetKind::character_set, "utf8", "", "CHARACTER SET utf8", true}});
   expect_targets("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY",
                  {{SetKind::transaction_session, "", "ISOLATION LEVEL READ COMMITTED, READ ONLY",
                    "SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY", true}});
@@ -82,11 +81,11 @@ TEST(SetTargets, NonConstantValues) {
                   {SetKind::user_variable, "c", "@a", "@c = @a", false},
                   {SetKind::user_variable, "d", "@@sql_mode", "@d = @@sql_mode", false},
                   {SetKind::user_variable, "e", "NOW", "@e = NOW", true}});
-  expect_targets("SET @t = CURRENT_TIMESTAMP, sql_mode = CONCAT('A', ',B')",
-                 {{SetKind::user_variable, "t", "CURRENT_TIMESTAMP", "@t = CURRENT_TIMESTAMP",
-                   false},
-                  {SetKind::session_variable, "sql_mode", "CONCAT('A', ',B')",
-                   "sql_mode = CONCAT('A', ',B')", false}});
+  expect_targets(
+      "SET @t = CURRENT_TIMESTAMP, sql_mode = CONCAT('A', ',B')",
+      {{SetKind::user_variable, "t", "CURRENT_TIMESTAMP", "@t = CURRENT_TIMESTAMP", false},
+       {SetKind::session_variable, "sql_mode", "CONCAT('A', ',B')", "sql_mode = CONCAT('A', ',B')",
+        false}});
 }
 
 TEST(SetTargets, CommasInsideParenthesesBelongToTheValue) {

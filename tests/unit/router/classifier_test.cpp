@@ -1,12 +1,13 @@
 // The classification table: statement text -> a one-line summary of its Classification (see
 // classifier_test_util.h for the format).
 
+#include "router/classifier.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "router/classifier.h"
 #include "tests/unit/router/classifier_test_util.h"
 
 namespace replproxy::router {
@@ -59,6 +60,10 @@ std::vector<Case> plain_reads() {
       {"VALUES (1, 2), (3, 4)", "read"},
       {"TABLE t", "read"},
       {"HELP 'contents'", "read"},
+      // Prepared statement texts, as sysbench sends them.
+      {"SELECT c FROM sbtest1 WHERE id=?", "read"},
+      {"SELECT DISTINCT c FROM sbtest1 WHERE id BETWEEN ? AND ? ORDER BY c", "read"},
+      {"SELECT SUM(k) FROM sbtest1 WHERE id BETWEEN ? AND ?", "read"},
   };
 }
 
@@ -153,6 +158,8 @@ std::vector<Case> lexical_cases() {
 std::vector<Case> data_changes() {
   return {
       {"INSERT INTO t VALUES (1)", "write:data_change"},
+      {"INSERT INTO sbtest1 (id, k, c, pad) VALUES (?, ?, ?, ?)", "write:data_change"},
+      {"UPDATE sbtest1 SET k=k+1 WHERE id=?", "write:data_change"},
       {"insert into t select * from u", "write:data_change"},
       {"INSERT INTO t (a) VALUES (1) ON DUPLICATE KEY UPDATE a = 2", "write:data_change"},
       {"INSERT INTO t VALUES (LAST_INSERT_ID())", "write:data_change"},
@@ -162,8 +169,7 @@ std::vector<Case> data_changes() {
       {"LOAD DATA INFILE '/tmp/x' INTO TABLE t", "write:data_change"},
       {"LOAD XML LOCAL INFILE 'x' INTO TABLE t", "write:data_change"},
       {"IMPORT TABLE FROM '/tmp/t.sdi'", "write:data_change"},
-      {"WITH c AS (SELECT id FROM u) UPDATE t JOIN c USING (id) SET t.a = 1",
-       "write:data_change"},
+      {"WITH c AS (SELECT id FROM u) UPDATE t JOIN c USING (id) SET t.a = 1", "write:data_change"},
       {"WITH c AS (SELECT 1) DELETE FROM t WHERE id IN (SELECT * FROM c)", "write:data_change"},
       {"EXPLAIN UPDATE t SET a = 1", "write:data_change"},
       {"EXPLAIN DELETE FROM t", "write:data_change"},
@@ -255,7 +261,8 @@ std::vector<Case> transaction_cases() {
       {"BEGIN; SELECT 1; COMMIT", "write:multi_statement trx=commit stmts=3"},
       {"SET autocommit = 0",
        "write:transaction_control autocommit=off set=session_variable:autocommit"},
-      {"SET autocommit=1", "write:transaction_control autocommit=on set=session_variable:autocommit"},
+      {"SET autocommit=1",
+       "write:transaction_control autocommit=on set=session_variable:autocommit"},
       {"set AUTOCOMMIT = ON",
        "write:transaction_control autocommit=on set=session_variable:AUTOCOMMIT"},
       {"SET autocommit = OFF",
@@ -301,7 +308,8 @@ std::vector<Case> implicit_commit_cases() {
       {"CREATE DEFINER = CURRENT_USER PROCEDURE p() SELECT 1",
        "write:schema_change trx=implicit_commit"},
       {"DROP TABLE t", "write:schema_change trx=implicit_commit tables=drop:t"},
-      {"DROP TABLE IF EXISTS a, db.b", "write:schema_change trx=implicit_commit tables=drop:a,db.b"},
+      {"DROP TABLE IF EXISTS a, db.b",
+       "write:schema_change trx=implicit_commit tables=drop:a,db.b"},
       {"drop tables `x`", "write:schema_change trx=implicit_commit tables=drop:x"},
       {"CREATE TEMPORARY TABLE tmp (a INT)", "write:schema_change tables=create_temporary:tmp"},
       {"create temporary table if not exists `tmp 1` select * from t",
@@ -357,7 +365,8 @@ std::vector<Case> admin_cases() {
       {"EXECUTE s USING @a", "write:connection_state"},
       {"DEALLOCATE PREPARE s", "write:connection_state"},
       {"HANDLER t OPEN", "write:connection_state"},
-      {"SET GLOBAL max_connections = 100", "write:server_admin set=global_variable:max_connections"},
+      {"SET GLOBAL max_connections = 100",
+       "write:server_admin set=global_variable:max_connections"},
       {"SET @@global.max_connections = 100",
        "write:server_admin set=global_variable:max_connections"},
       {"SET PERSIST max_connections = 100",
@@ -388,8 +397,7 @@ std::vector<Case> session_state_cases() {
       {"SET SESSION sql_mode = ''", "read session set=session_variable:sql_mode"},
       {"SET LOCAL wait_timeout = 10", "read session set=session_variable:wait_timeout"},
       {"SET @@session.time_zone = '+00:00'", "read session set=session_variable:time_zone"},
-      {"SET @@local.net_write_timeout = 60",
-       "read session set=session_variable:net_write_timeout"},
+      {"SET @@local.net_write_timeout = 60", "read session set=session_variable:net_write_timeout"},
       {"SET @@sql_select_limit = DEFAULT", "read session set=session_variable:sql_select_limit"},
       {"SET sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",
        "read session set=session_variable:sql_mode"},
@@ -404,7 +412,8 @@ std::vector<Case> session_state_cases() {
       {"SET GLOBAL a = 1, SESSION b = 2",
        "write:server_admin session set=global_variable:a,session_variable:b"},
       {"SET @x = (SELECT MAX(id) FROM t)", "read session set=user_variable:x"},
-      {"SET @x = LAST_INSERT_ID()", "write:last_insert_id session set=user_variable:x last_insert_id"},
+      {"SET @x = LAST_INSERT_ID()",
+       "write:last_insert_id session set=user_variable:x last_insert_id"},
       {"SET @x = GET_LOCK('a', 1)", "write:side_effect_function session set=user_variable:x"},
       {"SET @x = db.f()", "write:stored_function session set=user_variable:x"},
       {"SET @x = (SELECT a FROM t FOR UPDATE)", "write:locking_read session set=user_variable:x"},
@@ -459,9 +468,9 @@ std::vector<Case> multi_statement_and_hint_cases() {
       {"/* replproxy: route=backend: */ SELECT 1", "read hint=invalid"},
       {"/* replproxy route=primary */ SELECT 1", "read hint=invalid"},
       {"SELECT '/* replproxy: route=primary */'", "read"},
-      {"INSERT INTO t VALUES (1) /* replproxy: route=replica */",
-       "write:data_change hint=replica"},
-      {"/* replproxy: route=replica */ COMMIT", "write:transaction_control trx=commit hint=replica"},
+      {"INSERT INTO t VALUES (1) /* replproxy: route=replica */", "write:data_change hint=replica"},
+      {"/* replproxy: route=replica */ COMMIT",
+       "write:transaction_control trx=commit hint=replica"},
       {"SELECT 1; SELECT 2 /* replproxy: route=replica */",
        "write:multi_statement hint=replica stmts=2"},
   };

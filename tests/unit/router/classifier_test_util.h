@@ -15,11 +15,16 @@ namespace replproxy::router::testutil {
 
 inline std::string hint_text(const RouteHint& hint) {
   switch (hint.route) {
-    case HintRoute::none: return "";
-    case HintRoute::primary: return "primary";
-    case HintRoute::replica: return "replica";
-    case HintRoute::backend: return "backend:" + std::string(hint.backend);
-    case HintRoute::invalid: return "invalid";
+    case HintRoute::none:
+      return "";
+    case HintRoute::primary:
+      return "primary";
+    case HintRoute::replica:
+      return "replica";
+    case HintRoute::backend:
+      return "backend:" + std::string(hint.backend);
+    case HintRoute::invalid:
+      return "invalid";
   }
   return "?";
 }

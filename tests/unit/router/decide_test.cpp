@@ -240,6 +240,17 @@ TEST_F(Decide, SessionStateRunsWhereTheSessionIs) {
   expect_target(route("SET TRANSACTION READ ONLY"), Kind::primary, kDb1);
 }
 
+// A value computed where it runs (NOW(), a variable, a subquery) cannot be replayed on the
+// session's other connections: the session pins to the primary, so the SET must run there.
+TEST_F(Decide, UnreplayableSessionStateRunsOnThePrimary) {
+  session_.last_backend = kDb3;
+  expect_target(route("SET @t = NOW()"), Kind::primary, kDb1);
+  expect_target(route("SET @a = 1, @b = @a + 1"), Kind::primary, kDb1);
+  expect_target(route("SET @n = (SELECT COUNT(*) FROM t)"), Kind::primary, kDb1);
+  expect_target(route("SET @a = 1; SET @b = 2"), Kind::primary, kDb1);
+  expect_target(route("SET @a = 1, @b = 'x'"), Kind::replica, kDb3);
+}
+
 TEST_F(Decide, HintsOverrideEverything) {
   Target target = route("/* replproxy: route=primary */ SELECT 1");
   expect_target(target, Kind::primary, kDb1);
@@ -251,8 +262,8 @@ TEST_F(Decide, HintsOverrideEverything) {
   EXPECT_EQ(target.source, Target::Source::hint);
   EXPECT_TRUE(target.causal_read);
   expect_target(route("/* replproxy: route=backend:db3 */ SELECT 1"), Kind::backend, kDb3);
-  expect_target(route("/* replproxy: route=backend:db4 */ INSERT INTO t VALUES (1)"),
-                Kind::backend, kDb4);
+  expect_target(route("/* replproxy: route=backend:db4 */ INSERT INTO t VALUES (1)"), Kind::backend,
+                kDb4);
   expect_target(route("/* replproxy: route=backend:db1 */ SELECT 1"), Kind::backend, kDb1);
 }
 
@@ -287,8 +298,7 @@ TEST_F(Decide, HintsToUnusableOrUnknownBackendsFallBack) {
   expect_error(route("/* replproxy: route=backend:db3 */ SELECT 1"), route_error::kNoReplica,
                "HY000");
   backends_[kDb2].usable = false;
-  expect_error(route("/* replproxy: route=replica */ SELECT 1"), route_error::kNoReplica,
-               "HY000");
+  expect_error(route("/* replproxy: route=replica */ SELECT 1"), route_error::kNoReplica, "HY000");
 }
 
 config::RoutingRule rule(std::optional<std::string> user, std::optional<std::string> schema,
@@ -345,8 +355,7 @@ TEST_F(Decide, RulesDoNotBreakTransactions) {
   const Target target = route("SELECT * FROM reports");
   expect_target(target, Kind::primary, kDb1);
   EXPECT_EQ(target.source, Target::Source::automatic);
-  expect_target(route("/* replproxy: route=replica */ SELECT * FROM reports"), Kind::replica,
-                kDb2);
+  expect_target(route("/* replproxy: route=replica */ SELECT * FROM reports"), Kind::replica, kDb2);
 }
 
 TEST_F(Decide, ConsistencyPrimarySendsReadsAfterAWriteToThePrimary) {

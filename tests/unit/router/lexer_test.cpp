@@ -11,8 +11,8 @@ namespace {
 
 // Tokens as "kind:text", e.g. "word:SELECT".
 std::vector<std::string> tokens_of(std::string_view sql, LexerOptions options = {}) {
-  constexpr const char* kKinds[] = {"end", "word", "ident", "string", "number",
-                                    "uvar", "svar",  "op",    "semi"};
+  constexpr const char* kKinds[] = {"end",  "word", "ident", "string", "number",
+                                    "uvar", "svar", "op",    "semi"};
   Lexer lexer(sql, options);
   std::vector<std::string> out;
   for (Token t = lexer.next(); t.kind != TokenKind::end; t = lexer.next()) {
@@ -25,16 +25,14 @@ using Tokens = std::vector<std::string>;
 
 TEST(Lexer, WordsNumbersAndOperators) {
   EXPECT_EQ(tokens_of("SELECT a,b FROM t1 WHERE x>=1.5e-3 AND y<=>.5 OR z:=0x1F;"),
-            (Tokens{"word:SELECT", "word:a", "op:,", "word:b", "word:FROM", "word:t1",
-                    "word:WHERE", "word:x", "op:>=", "number:1.5e-3", "word:AND", "word:y",
-                    "op:<=>", "number:.5", "word:OR", "word:z", "op::=", "number:0x1F",
-                    "semi:;"}));
-  EXPECT_EQ(tokens_of("a<>b!=c<<d>>e&&f||g->h->>i"),
-            (Tokens{"word:a", "op:<>", "word:b", "op:!=", "word:c", "op:<<", "word:d", "op:>>",
-                    "word:e", "op:&&", "word:f", "op:||", "word:g", "op:->", "word:h", "op:->>",
-                    "word:i"}));
-  EXPECT_EQ(tokens_of("t.`c`(*)"),
-            (Tokens{"word:t", "op:.", "ident:`c`", "op:(", "op:*", "op:)"}));
+            (Tokens{"word:SELECT", "word:a", "op:,", "word:b", "word:FROM", "word:t1", "word:WHERE",
+                    "word:x", "op:>=", "number:1.5e-3", "word:AND", "word:y", "op:<=>", "number:.5",
+                    "word:OR", "word:z", "op::=", "number:0x1F", "semi:;"}));
+  EXPECT_EQ(
+      tokens_of("a<>b!=c<<d>>e&&f||g->h->>i"),
+      (Tokens{"word:a", "op:<>", "word:b", "op:!=", "word:c", "op:<<", "word:d", "op:>>", "word:e",
+              "op:&&", "word:f", "op:||", "word:g", "op:->", "word:h", "op:->>", "word:i"}));
+  EXPECT_EQ(tokens_of("t.`c`(*)"), (Tokens{"word:t", "op:.", "ident:`c`", "op:(", "op:*", "op:)"}));
   EXPECT_EQ(tokens_of("$x _y caf\xC3\xA9 1e5+2"),
             (Tokens{"word:$x", "word:_y", "word:caf\xC3\xA9", "number:1e5", "op:+", "number:2"}));
 }
@@ -80,8 +78,8 @@ TEST(Lexer, ExecutableCommentsAreCode) {
 }
 
 TEST(Lexer, UnterminatedInputIsMalformedNotFatal) {
-  for (std::string_view sql : {"'abc", "\"abc", "`abc", "/* abc", "/*!50000 abc", "'a\\",
-                               "@'x", "x /*"}) {
+  for (std::string_view sql :
+       {"'abc", "\"abc", "`abc", "/* abc", "/*!50000 abc", "'a\\", "@'x", "x /*"}) {
     Lexer lexer(sql);
     int tokens = 0;
     while (lexer.next().kind != TokenKind::end) {

@@ -9,8 +9,7 @@ namespace {
 
 config::RoutingRule rule(std::optional<std::string> user, std::optional<std::string> schema,
                          std::optional<std::string> match) {
-  return {std::move(user), std::move(schema), std::move(match), config::RuleTarget::primary, "",
-          0};
+  return {std::move(user), std::move(schema), std::move(match), config::RuleTarget::primary, "", 0};
 }
 
 TEST(RuleMatcher, EmptyMatchesNothing) {
@@ -47,15 +46,15 @@ TEST(RuleMatcher, PatternsAreUnanchoredAndCaseInsensitive) {
 }
 
 TEST(RuleMatcher, TheFirstMatchingRuleWins) {
-  auto rules = RuleMatcher::compile({rule(std::nullopt, std::nullopt, "a"),
-                                     rule(std::nullopt, std::nullopt, "a")});
+  auto rules = RuleMatcher::compile(
+      {rule(std::nullopt, std::nullopt, "a"), rule(std::nullopt, std::nullopt, "a")});
   ASSERT_TRUE(rules.has_value());
   EXPECT_EQ(rules->match("", "", "a"), 0u);
 }
 
 TEST(RuleMatcher, InvalidPatternIsAnError) {
-  auto rules = RuleMatcher::compile({rule(std::nullopt, std::nullopt, "ok"),
-                                     rule(std::nullopt, std::nullopt, "(unclosed")});
+  auto rules = RuleMatcher::compile(
+      {rule(std::nullopt, std::nullopt, "ok"), rule(std::nullopt, std::nullopt, "(unclosed")});
   ASSERT_FALSE(rules.has_value());
   EXPECT_EQ(rules.error(), "rule 2: missing ): (unclosed");
 }
