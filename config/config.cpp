@@ -45,8 +45,10 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view text,
   internal::read_proxy_section(top, config.proxy);
   internal::read_log_section(top, config.log);
   internal::read_users(top, config.users);
-  internal::read_backends(top, config.backends);
+  internal::read_health_section(top, config.health);
+  internal::read_backends(top, config.health, config.backends);
   internal::read_routing_section(top, config.backends, config.routing);
+  internal::check_health_topology(top, config.health, config.backends);
   top.report_unknown_keys();
   if (!diagnostics.empty()) {
     return std::unexpected(ConfigErrors{diagnostics.take_messages()});

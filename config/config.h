@@ -60,6 +60,8 @@ struct Backend {
   bool tls = false;        // TLS to this backend, required (never a silent plaintext fallback)
   std::string tls_ca;      // CA file to verify the server certificate
   bool tls_verify = true;  // verify the certificate chain (and host name when it is not an IP)
+  // Overrides [health] max_replication_lag_ms for this backend when set.
+  std::optional<uint32_t> max_replication_lag_ms;
 };
 
 // What a read does when no replica is usable.
@@ -93,6 +95,9 @@ struct RoutingRule {
 // [routing]
 struct RoutingSection {
   ReadFallback read_fallback = ReadFallback::primary;
+  // An autocommit read whose replica failed before any byte of the result reached the client is
+  // retried once on another fit replica (or as read_fallback says).
+  bool retry_reads = true;
   Consistency consistency = Consistency::read_your_writes;
   // With read_your_writes, how long a replica may take to catch up with the session's last write
   // before the read goes to the primary instead.
@@ -103,6 +108,30 @@ struct RoutingSection {
   std::vector<RoutingRule> rules;
 };
 
+enum class TopologyMode {
+  replication,    // one primary (writable, replicating from no configured backend) and replicas
+  master_master,  // two servers replicating from each other; one writer at a time
+  galera,         // a Galera cluster: one writer node, the other synced nodes serve reads
+};
+
+// [health]: present means the health checker runs; absent means the configured roles are used
+// as they are (a backend that cannot be connected to is then skipped for a while).
+struct HealthSection {
+  bool enabled = false;  // the [health] table is present
+  std::string user;      // the monitoring account (needs SLAVE MONITOR / REPLICA MONITOR, and
+  std::string password;  // CREATE/INSERT/UPDATE on heartbeat_schema for the heartbeat)
+  uint32_t interval_ms = 500;             // probe interval
+  uint32_t probe_timeout_ms = 1000;       // connect/read/write timeout of one probe
+  uint32_t max_replication_lag_ms = 1000;  // default; [[backends]] max_replication_lag_ms overrides
+  uint32_t recover_probes = 3;            // good probes before an unfit replica serves again
+  bool heartbeat = true;                  // measure lag in ms from a heartbeat table
+  uint32_t heartbeat_interval_ms = 250;
+  std::string heartbeat_schema = "replproxy";
+  std::string heartbeat_table = "heartbeat";
+  bool exclude_errant = true;  // keep replicas with errant GTIDs out of reads
+  TopologyMode topology = TopologyMode::replication;
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for RELOAD CONFIG and messages
   ProxySection proxy;
@@ -110,6 +139,7 @@ struct Config {
   std::vector<User> users;
   std::vector<Backend> backends;
   RoutingSection routing;
+  HealthSection health;
 
   const User* find_user(std::string_view name) const;
   const Backend* find_backend(std::string_view name) const;

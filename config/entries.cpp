@@ -126,7 +126,22 @@ void check_backend_tls(TableReader& reader, const Backend& backend) {
   }
 }
 
-void read_backend(TableReader& reader, Backend& backend, UniqueNames& names) {
+// A per-backend lag limit without a [health] table would promise a check that never runs.
+void read_max_lag(TableReader& reader, const HealthSection& health, Backend& backend) {
+  uint32_t lag_ms = 0;
+  if (!reader.read("max_replication_lag_ms", lag_ms, 0, kU32Max)) {
+    return;
+  }
+  if (!health.enabled) {
+    reader.error_at("max_replication_lag_ms",
+                    "'max_replication_lag_ms' has no effect without a [health] table");
+    return;
+  }
+  backend.max_replication_lag_ms = lag_ms;
+}
+
+void read_backend(TableReader& reader, const HealthSection& health, Backend& backend,
+                  UniqueNames& names) {
   if (reader.require("name") && reader.read_non_empty("name", backend.name)) {
     if (is_backend_name(backend.name)) {
       names.add(reader, backend.name);
@@ -146,6 +161,7 @@ void read_backend(TableReader& reader, Backend& backend, UniqueNames& names) {
   if (tls_valid) {
     check_backend_tls(reader, backend);
   }
+  read_max_lag(reader, health, backend);
 }
 
 }  // namespace
@@ -161,10 +177,11 @@ void read_users(TableReader& top, std::vector<User>& out) {
   });
 }
 
-void read_backends(TableReader& top, std::vector<Backend>& out) {
+void read_backends(TableReader& top, const HealthSection& health, std::vector<Backend>& out) {
   UniqueNames names("backend");
-  for_each_entry(top, "backends", "backend",
-                 [&](TableReader& reader) { read_backend(reader, out.emplace_back(), names); });
+  for_each_entry(top, "backends", "backend", [&](TableReader& reader) {
+    read_backend(reader, health, out.emplace_back(), names);
+  });
 }
 
 }  // namespace replproxy::config::internal

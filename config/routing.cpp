@@ -127,6 +127,7 @@ void read_routing_section(TableReader& top, const std::vector<Backend>& backends
   }
   TableReader reader(*table, "[routing]", top.diagnostics());
   read_enum(reader, "read_fallback", kReadFallbacks, out.read_fallback);
+  reader.read("retry_reads", out.retry_reads);
   read_enum(reader, "consistency", kConsistencies, out.consistency);
   reader.read("causal_read_timeout_ms", out.causal_read_timeout_ms, 1, kU32Max);
   reader.read("max_session_history", out.max_session_history, 1, kMaxSessionHistory);

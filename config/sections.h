@@ -13,9 +13,14 @@ namespace replproxy::config::internal {
 void read_proxy_section(TableReader& top, ProxySection& out);
 void read_log_section(TableReader& top, LogSection& out);
 void read_users(TableReader& top, std::vector<User>& out);
-void read_backends(TableReader& top, std::vector<Backend>& out);
+// `health` is read first: a backend's max_replication_lag_ms needs a [health] table.
+void read_backends(TableReader& top, const HealthSection& health, std::vector<Backend>& out);
 // Rules naming a backend are checked against `backends`, so those are read first.
 void read_routing_section(TableReader& top, const std::vector<Backend>& backends,
                           RoutingSection& out);
+void read_health_section(TableReader& top, HealthSection& out);
+// Checks of [health] that depend on the backends (master-master needs exactly two).
+void check_health_topology(TableReader& top, const HealthSection& health,
+                           const std::vector<Backend>& backends);
 
 }  // namespace replproxy::config::internal

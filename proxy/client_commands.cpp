@@ -114,7 +114,11 @@ bool ClientSession::dispatch_command(const protocol::Frame& frame) {
   }
   effects_ = Effects{};
   causal_read_ = false;
+  retryable_read_ = false;
   refresh_topology();
+  if (transaction_lost_to_failover(frame_size)) {
+    return true;
+  }
   switch (static_cast<Command>(command)) {
     case Command::query:
     case Command::stmt_prepare:
@@ -159,6 +163,11 @@ void ClientSession::forward_command() {
   tracker_.set_capabilities(backend->capabilities());
   last_response_sequence_id_ = 0;
   std::span<uint8_t> bytes = input.first(decoded->consumed);
+  if (retryable_read_ && !read_retried_ && !frame.continues()) {
+    retry_command_.assign(bytes.begin(), bytes.end());
+  } else {
+    retry_command_.clear();
+  }
   std::optional<protocol::Bytes> replacement = statement_payload_for(command, bytes);
   if (replacement) {
     tracker_.start(*replacement);
@@ -305,6 +314,8 @@ void ClientSession::patch_response_frame(const protocol::Frame& frame, std::span
 
 void ClientSession::finish_command() {
   stage_ = Stage::idle;
+  read_retried_ = false;
+  retry_command_.clear();
   apply_effects();
   if (shutting_down_) {
     close("shutting down");
@@ -383,6 +394,9 @@ void ClientSession::on_backend_lost(BackendConnection& backend, std::string_view
   const bool is_primary = index == router::TopologyView{topology_}.primary();
   log()->warn("[conn {}] lost backend '{}'{}: {}", id_, backend.backend().name,
               mid_command ? " during a command" : "", why);
+  if (mid_command && stage_ == Stage::forwarding && retry_read(*index)) {
+    return;
+  }
   if (mid_command) {
     sequence_id_ = static_cast<uint8_t>(last_response_sequence_id_ + 1);
     send_err(protocol::errc::kConnectionKilled, "70100",
@@ -408,6 +422,25 @@ void ClientSession::on_backend_lost(BackendConnection& backend, std::string_view
   }
 }
 
+// An autocommit read whose replica failed before the client saw any byte of the result is sent
+// once more, wherever routing now says (the failed replica is marked down). Never a write: a
+// write is sent once.
+bool ClientSession::retry_read(size_t backend) {
+  if (retry_command_.empty() || last_response_sequence_id_ != 0 || in_transaction_) {
+    return false;
+  }
+  log()->info("[conn {}] retrying the read on another backend", id_);
+  bump(worker_.stats().reads_retried);
+  mark_backend_down(backend);
+  retire_link(backend);
+  client_->unconsume(retry_command_);
+  retry_command_.clear();
+  read_retried_ = true;
+  stage_ = Stage::idle;
+  route_again("the replica failed before the result began");
+  return true;
+}
+
 // COM_CHANGE_USER: the proxy checks the new credentials itself, then logs in to the backend as
 // the new user on a fresh connection, which resets the session exactly as the command does.
 void ClientSession::handle_change_user(protocol::ByteView payload) {
@@ -425,6 +458,7 @@ void ClientSession::handle_change_user(protocol::ByteView payload) {
   table_locks_ = false;
   pinned_to_primary_ = false;
   in_transaction_ = false;
+  transaction_backend_.reset();
   autocommit_ = true;
   read_only_transaction_on_.reset();
   username_ = request->username;

@@ -122,6 +122,8 @@ bool ClientSession::route_query(const protocol::Frame& frame, std::string_view s
     record_effects(c, frame.payload);
   }
   causal_read_ = target.causal_read;
+  retryable_read_ = command == static_cast<uint8_t>(protocol::Command::query) &&
+                    is_retryable_read(target, c);
   return route_to(target.backend, &c);
 }
 
@@ -165,6 +167,34 @@ void ClientSession::record_effects(const router::Classification& c, protocol::By
       effects_.tables_dropped.push_back(std::move(name));
     }
   }
+}
+
+// A transaction lives on the connection that began it. When the health checker moved the primary
+// elsewhere meanwhile, the rest of the transaction must not run on the new primary as if nothing
+// happened: the old connection is closed (its server rolls the transaction back) and the client
+// gets the deadlock error that applications retry a transaction on.
+bool ClientSession::transaction_lost_to_failover(size_t frame_size) {
+  if (!in_transaction_ || read_only_transaction_on_ || !transaction_backend_ ||
+      router::TopologyView{topology_}.primary() == transaction_backend_) {
+    return false;
+  }
+  log()->warn("[conn {}] the primary changed away from '{}' during a transaction; it is lost", id_,
+              runtime_->config->backends[*transaction_backend_].name);
+  retire_link(*transaction_backend_);
+  in_transaction_ = false;
+  transaction_backend_.reset();
+  client_->consume(frame_size);
+  send_err(router::route_error::kTransactionLost, "40001",
+           "replproxy: the primary changed during this transaction, which was rolled back; "
+           "restart the transaction");
+  return true;
+}
+
+bool ClientSession::is_retryable_read(const router::Target& target,
+                                      const router::Classification& c) const {
+  return runtime_->config->routing.retry_reads && target.kind == router::Target::Kind::replica &&
+         c.is_read() && c.statement_count == 1 && !in_transaction_ &&
+         !read_only_transaction_on_ && !c.follows_previous_statement();
 }
 
 // Makes `backend` serve the command at the front of the client's input.
@@ -404,8 +434,11 @@ void ClientSession::apply_effects() {
   }
   if (!in_transaction_) {
     read_only_transaction_on_.reset();
+    transaction_backend_.reset();
   } else if (effects_.begin_read_only && current_ != primary) {
     read_only_transaction_on_ = current_;
+  } else if (!transaction_backend_) {
+    transaction_backend_ = current_;
   }
   if (current_ == primary) {
     learn_gtid(summary);
@@ -500,14 +533,26 @@ void ClientSession::learn_gtid(const protocol::ResponseSummary& summary) {
   }
 }
 
+// The topology routing uses for the next command: the health checker's latest snapshot (live
+// roles and fitness) when there is one for this config, else the configured roles. A backend
+// this worker failed to connect to moments ago is skipped either way.
 void ClientSession::refresh_topology() {
   const auto& backends = runtime_->config->backends;
+  const health::SnapshotPtr snapshot = worker_.shared().snapshot();
+  const bool live = snapshot && snapshot->backends.size() == backends.size();
   topology_.resize(backends.size());
   for (size_t i = 0; i < backends.size(); ++i) {
     topology_[i].name = backends[i].name;
-    topology_[i].role = backends[i].role;
     topology_[i].weight = backends[i].weight;
-    topology_[i].usable = !worker_.backend_down(i);
+    if (live && snapshot->backends[i].name == backends[i].name) {
+      const bool is_primary = snapshot->primary == i;
+      topology_[i].role = is_primary ? config::BackendRole::primary : config::BackendRole::replica;
+      topology_[i].usable = is_primary || snapshot->backends[i].fit();
+    } else {
+      topology_[i].role = backends[i].role;
+      topology_[i].usable = true;
+    }
+    topology_[i].usable = topology_[i].usable && !worker_.backend_down(i);
   }
 }
 

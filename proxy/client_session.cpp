@@ -263,17 +263,28 @@ BackendLogin ClientSession::make_login() const {
 
 // Logging in to the primary checks the client's credentials and default schema against a real
 // server before the client hears OK; replicas are connected when a read first needs one.
+// While the health checker sees no usable primary (a failover in progress), a fit replica checks
+// the login instead, so that reads keep working; writes get ERR 1290 until a primary is back.
 void ClientSession::login_primary() {
-  const auto primary = router::TopologyView{topology_}.primary();
-  if (!primary) {
+  const router::TopologyView topology{topology_};
+  std::optional<size_t> backend = topology.primary();
+  if (!backend || !topology.usable(*backend)) {
+    for (size_t i = 0; i < topology_.size(); ++i) {
+      if (topology.usable(i)) {
+        backend = i;
+        break;
+      }
+    }
+  }
+  if (!backend) {
     send_err(protocol::errc::kOptionPreventsStatement, "HY000",
-             "replproxy: no primary backend is configured");
-    close("no primary");
+             "replproxy: no backend is usable (no primary and no fit replica)");
+    close("no usable backend");
     return;
   }
   stage_ = Stage::backend_login;
-  current_ = *primary;
-  connect_link(*primary);
+  current_ = *backend;
+  connect_link(*backend);
 }
 
 void ClientSession::on_backend_ready(BackendConnection& backend, protocol::ByteView ok) {

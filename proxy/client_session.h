@@ -158,6 +158,9 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   void reroute_to_primary(std::string_view why);
   void route_again(std::string_view why);
   void reroute(bool to_primary);
+  bool transaction_lost_to_failover(size_t frame_size);
+  bool is_retryable_read(const router::Target& target, const router::Classification& c) const;
+  bool retry_read(size_t backend);
   void connect_link(size_t backend);
   void mark_backend_down(size_t backend);
   void refresh_topology();
@@ -212,6 +215,7 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   std::vector<router::BackendView> topology_;
   router::ReplicaBalancer balancer_;
   bool in_transaction_ = false;
+  std::optional<size_t> transaction_backend_;  // the backend holding the open transaction
   bool autocommit_ = true;
   std::optional<size_t> read_only_transaction_on_;
   std::set<std::string> temp_tables_;
@@ -232,6 +236,11 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   Effects effects_;
   std::deque<Step> steps_;
   bool steps_planned_ = false;
+  // The current command is an autocommit read on a replica: if that replica fails before any
+  // byte of the result reached the client, it is retried once elsewhere ([routing] retry_reads).
+  bool retryable_read_ = false;
+  bool read_retried_ = false;     // the current command is that retry
+  protocol::Bytes retry_command_;  // the command's frame as the client sent it, for the retry
   bool causal_read_ = false;  // the current command is a read that must see the session's writes
   std::optional<Step> running_step_;
   std::vector<protocol::Bytes> step_frames_;  // payloads of the running step's response

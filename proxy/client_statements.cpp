@@ -107,6 +107,7 @@ bool ClientSession::route_statement_command(const protocol::Frame& frame, uint8_
     effects_.pin_to_primary = true;
   }
   causal_read_ = target.causal_read && backend == target.backend;
+  retryable_read_ = backend == target.backend && is_retryable_read(target, c);
   return route_to(backend, nullptr);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "health/prober.h"
 #include "proxy/runtime.h"
 #include "proxy/worker.h"
 
@@ -24,9 +25,13 @@ class ProxyServer {
   void stop();
 
   SharedState& shared() { return shared_; }
+  health::Prober* prober() { return prober_.get(); }
 
  private:
+  void start_health();
+
   SharedState shared_;
+  std::unique_ptr<health::Prober> prober_;  // with [health]; publishes into shared_
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

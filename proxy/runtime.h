@@ -9,6 +9,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "health/snapshot.h"
 #include "proxy/tls.h"
 #include "router/rules.h"
 
@@ -45,6 +46,7 @@ struct WorkerStats {
   std::atomic<uint64_t> causal_read_waits{0};
   std::atomic<uint64_t> causal_read_timeouts{0};
   std::atomic<uint64_t> reads_rerouted{0};
+  std::atomic<uint64_t> reads_retried{0};
 };
 
 inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
@@ -62,6 +64,11 @@ class SharedState {
   std::shared_ptr<const std::string> server_version() const { return server_version_.load(); }
   void learn_server_version(const std::string& version);
 
+  // The health checker's latest view of the topology; null until its first round (and always
+  // without [health]): routing then uses the configured roles.
+  health::SnapshotPtr snapshot() const { return snapshot_.load(); }
+  void set_snapshot(health::SnapshotPtr s) { snapshot_.store(std::move(s)); }
+
   uint32_t next_connection_id() { return next_connection_id_.fetch_add(1) + 1; }
   // Admission control for [proxy] max_connections.
   bool try_admit(uint32_t max_connections);
@@ -71,6 +78,7 @@ class SharedState {
  private:
   std::atomic<std::shared_ptr<const Runtime>> runtime_;
   std::atomic<std::shared_ptr<const std::string>> server_version_;
+  std::atomic<health::SnapshotPtr> snapshot_;
   std::atomic<bool> version_learned_{false};
   std::atomic<uint32_t> next_connection_id_{0};
   std::atomic<uint32_t> open_sessions_{0};

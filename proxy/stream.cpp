@@ -70,6 +70,25 @@ void Stream::consume(size_t n) {
   }
 }
 
+void Stream::unconsume(protocol::ByteView bytes) {
+  if (in_begin_ >= bytes.size()) {
+    in_begin_ -= bytes.size();
+  } else {
+    const size_t kept = in_end_ - in_begin_;
+    protocol::Bytes joined;
+    joined.reserve(bytes.size() + kept + kReadChunk);
+    joined.insert(joined.end(), bytes.begin(), bytes.end());
+    joined.insert(joined.end(), in_.begin() + static_cast<ptrdiff_t>(in_begin_),
+                  in_.begin() + static_cast<ptrdiff_t>(in_end_));
+    in_end_ = joined.size();
+    joined.resize(joined.capacity());
+    in_ = std::move(joined);
+    in_begin_ = 0;
+    return;
+  }
+  std::memcpy(in_.data() + in_begin_, bytes.data(), bytes.size());
+}
+
 void Stream::reserve_input(size_t n) {
   if (in_begin_ > 0 && in_begin_ >= in_.size() / 2) {
     // Move the unconsumed tail to the front before growing.

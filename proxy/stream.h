@@ -57,6 +57,9 @@ class Stream {
   // The same bytes, writable: lets a session patch ids in place before forwarding a frame.
   std::span<uint8_t> mutable_input() { return {in_.data() + in_begin_, in_end_ - in_begin_}; }
   void consume(size_t n);
+  // Puts bytes back in front of input(), as if they had not been consumed yet: a read that is
+  // retried on another backend is dispatched again from the client's input.
+  void unconsume(protocol::ByteView bytes);
 
   // Sends plaintext to the peer (encrypted first when TLS is on). What the kernel takes at once
   // is written synchronously and gets no on_write_done; the rest is queued. Errors are reported

@@ -3,13 +3,12 @@
 // work again once it is back.
 
 #include "tests/e2e/harness.h"
+#include "tests/e2e/private_sandbox.h"
 
 namespace replproxy::e2e {
 namespace {
 
 class BackendFailure : public E2eTest {};
-
-std::string sandbox_script() { return std::string(REPLPROXY_SOURCE_DIR) + "/scripts/sandbox"; }
 
 // Kills a sandbox server and makes sure it runs again when the test ends, pass or fail.
 class KilledServer {
@@ -127,6 +126,73 @@ TEST_F(BackendFailure, BackendKilledMidQuery) {
   RunResult cli = run(mariadb_cli(proxy.port(), "", "-N -e 'SELECT 1'"));
   EXPECT_EQ(cli.output, "1\n");
   EXPECT_TRUE(proxy.alive());
+}
+
+// Runs `sql` on C in a thread, kills `victim` after `delay`, and returns what the query got.
+QueryOutcome query_while_killing(Connection& c, const std::string& sql, KilledServer& victim,
+                                 std::chrono::milliseconds delay, std::string* first_value) {
+  QueryOutcome outcome;
+  std::thread query([&] {
+    outcome.rc = mysql_query(c.get(), sql.c_str());
+    if (outcome.rc == 0) {
+      if (MYSQL_RES* res = mysql_store_result(c.get())) {
+        if (MYSQL_ROW row = mysql_fetch_row(res); row != nullptr && row[1] != nullptr) {
+          *first_value = row[1];
+        }
+        mysql_free_result(res);
+      }
+    }
+    outcome.error = c.error();
+    outcome.finished = std::chrono::steady_clock::now();
+  });
+  std::this_thread::sleep_for(delay);
+  RunResult killed = victim.kill();
+  query.join();
+  EXPECT_EQ(killed.status, 0) << killed.output;
+  return outcome;
+}
+
+// An autocommit read whose replica dies before any byte of the result was sent is retried once
+// elsewhere ([routing] retry_reads, default on): the client gets its result, not an error. With
+// retry_reads = false it gets ERR 1927 at once.
+TEST_F(BackendFailure, ReadRetriedWhenItsReplicaDiesBeforeAnswering) {
+  const int replica_port = sandbox().port("replica2");
+  if (replica_port == 0) {
+    GTEST_SKIP() << "needs a sandbox with two replicas (scripts/sandbox start --replicas 2)";
+  }
+  const std::string primary_id = sandbox().get("SANDBOX_PRIMARY_SERVER_ID");
+  const std::string replica_id = sandbox().get("SANDBOX_REPLICA2_SERVER_ID");
+  ASSERT_FALSE(primary_id.empty());
+  for (const bool retry : {true, false}) {
+    SCOPED_TRACE(retry ? "retry_reads = true" : "retry_reads = false");
+    ProxyOptions options;
+    options.backends = {{"primary", sandbox().primary_port(), "primary"},
+                        {"replica2", replica_port, "replica"}};
+    options.connect_timeout_ms = 3000;
+    options.extra_toml = retry ? "" : "[routing]\nretry_reads = false\n";
+    ProxyProcess proxy(sandbox(), options);
+    ASSERT_TRUE(proxy.start());
+    auto c = must_connect({.port = proxy.port(), .timeout_s = 30});
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->scalar("SELECT @@server_id"), replica_id) << "the only replica serves reads";
+
+    KilledServer server(sandbox(), "replica2");
+    std::string served_by;
+    const QueryOutcome outcome =
+        query_while_killing(*c, "SELECT SLEEP(2), @@server_id", server, 700ms, &served_by);
+    if (retry) {
+      EXPECT_EQ(outcome.rc, 0) << "the read was not retried: " << outcome.error;
+      EXPECT_EQ(served_by, primary_id) << "the retry runs where routing now says: the primary";
+      EXPECT_NE(proxy.log().find("retrying the read"), std::string::npos);
+    } else {
+      EXPECT_NE(outcome.rc, 0);
+      EXPECT_EQ(outcome.error.code, 1927u) << outcome.error;
+    }
+    // The session goes on, its reads on the primary while the replica is down.
+    EXPECT_EQ(c->scalar("SELECT @@server_id"), primary_id);
+    RunResult restarted = server.restart();
+    ASSERT_EQ(restarted.status, 0) << restarted.output;
+  }
 }
 
 }  // namespace

@@ -355,6 +355,23 @@ std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
 // ---------------------------------------------------------------------------------------------
 // The proxy
 
+Tally tally(Connection& c, std::string_view sql, int n) {
+  Tally t;
+  for (int i = 0; i < n; ++i) {
+    auto rows = c.query(sql);
+    ++t[!rows ? "error" : rows->empty() ? "no rows" : (*rows)[0][0].value_or("NULL")];
+  }
+  return t;
+}
+
+std::string to_string(const Tally& tally) {
+  std::string s;
+  for (const auto& [value, count] : tally) {
+    s += value + ":" + std::to_string(count) + " ";
+  }
+  return s;
+}
+
 std::string render_config(const ProxyOptions& o) {
   std::ostringstream c;
   c << "[proxy]\n"
@@ -385,6 +402,9 @@ std::string render_config(const ProxyOptions& o) {
     c << "\n[[backends]]\nname = " << toml_string(b.name) << "\n"
       << "address = " << toml_string("127.0.0.1:" + std::to_string(b.port)) << "\n"
       << "role = " << toml_string(b.role) << "\n";
+  }
+  if (!o.extra_toml.empty()) {
+    c << "\n" << o.extra_toml << "\n";
   }
   return c.str();
 }

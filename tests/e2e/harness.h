@@ -157,6 +157,7 @@ struct ProxyOptions {
   bool require_tls = false;
   std::optional<int> shutdown_grace_ms;
   std::optional<int> connect_timeout_ms;
+  std::string extra_toml;  // appended as is: [routing], [health] tables and the like
 };
 
 // Renders OPTIONS as a TOML config (BACKENDS already filled in).
@@ -257,6 +258,12 @@ std::optional<Connection> must_connect(const ConnectOptions& options);
 std::optional<Connection> connect_direct(const Sandbox& sandbox,
                                          const std::string& name = "primary",
                                          const std::string& db = "");
+
+// How often each value of the first column came back from N runs of SQL on C (a failed query
+// counts as "error", NULL as "NULL"), e.g. which servers answered `SELECT @@server_id`.
+using Tally = std::map<std::string, int>;
+Tally tally(Connection& c, std::string_view sql, int n);
+std::string to_string(const Tally& tally);  // "2:10 3:10 "
 
 // A schema name unique to this test process: e2e_<tag>_<pid>_<n>.
 std::string unique_name(std::string_view tag);

@@ -676,7 +676,10 @@ TEST(ExampleConfig, ParsesWithTheDocumentedDefaults) {
   EXPECT_EQ(config->routing.consistency, routing_defaults.consistency);
   EXPECT_EQ(config->routing.causal_read_timeout_ms, routing_defaults.causal_read_timeout_ms);
   EXPECT_EQ(config->routing.max_session_history, routing_defaults.max_session_history);
+  EXPECT_EQ(config->routing.retry_reads, routing_defaults.retry_reads);
   EXPECT_TRUE(config->routing.rules.empty());
+  EXPECT_FALSE(config->health.enabled);
+  EXPECT_EQ(config->backends[1].max_replication_lag_ms, std::nullopt);
 }
 
 // The example writes optional settings as "#key = value"; enabled, they must be valid too.
@@ -692,7 +695,7 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
     enabled += setting ? 1 : 0;
     text += (setting || table_header ? line.substr(1) : line) + "\n";
   }
-  EXPECT_EQ(enabled, 7);
+  EXPECT_EQ(enabled, 20);
   const Config config = parse_valid(text, "example");
   EXPECT_EQ(config.proxy.tls_cert, "/etc/replproxy/server-cert.pem");
   EXPECT_EQ(config.proxy.tls_key, "/etc/replproxy/server-key.pem");
@@ -703,6 +706,23 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
   ASSERT_EQ(config.routing.rules.size(), 1u);
   EXPECT_EQ(config.routing.rules[0].match, "^SELECT .* FROM reports\\b");
   EXPECT_EQ(config.routing.rules[0].target, RuleTarget::replica);
+  EXPECT_EQ(config.backends[1].max_replication_lag_ms, 5000u);
+  // The commented values of [health] are its defaults, apart from the account.
+  const HealthSection& health = config.health;
+  const HealthSection defaults;
+  EXPECT_TRUE(health.enabled);
+  EXPECT_EQ(health.user, "replproxy_monitor");
+  EXPECT_EQ(health.password, "monitor");
+  EXPECT_EQ(health.interval_ms, defaults.interval_ms);
+  EXPECT_EQ(health.probe_timeout_ms, defaults.probe_timeout_ms);
+  EXPECT_EQ(health.max_replication_lag_ms, defaults.max_replication_lag_ms);
+  EXPECT_EQ(health.recover_probes, defaults.recover_probes);
+  EXPECT_EQ(health.heartbeat, defaults.heartbeat);
+  EXPECT_EQ(health.heartbeat_interval_ms, defaults.heartbeat_interval_ms);
+  EXPECT_EQ(health.heartbeat_schema, defaults.heartbeat_schema);
+  EXPECT_EQ(health.heartbeat_table, defaults.heartbeat_table);
+  EXPECT_EQ(health.exclude_errant, defaults.exclude_errant);
+  EXPECT_EQ(health.topology, defaults.topology);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ std::vector<std::string> errors_of(std::string_view text) {
 TEST(RoutingConfig, Defaults) {
   const Config config = parse_valid(with_user_and_backends(""));
   EXPECT_EQ(config.routing.read_fallback, ReadFallback::primary);
+  EXPECT_TRUE(config.routing.retry_reads);
   EXPECT_EQ(config.routing.consistency, Consistency::read_your_writes);
   EXPECT_EQ(config.routing.causal_read_timeout_ms, 1000u);
   EXPECT_EQ(config.routing.max_session_history, 64u);
@@ -44,10 +45,10 @@ TEST(RoutingConfig, Defaults) {
 
 constexpr std::string_view kFullRouting = R"([routing]
 read_fallback = "error"
+retry_reads = false
 consistency = "eventual"
 causal_read_timeout_ms = 1
 max_session_history = 65536
-
 [[routing.rules]]
 match = '^SELECT .* FROM reports\b'
 target = "replica"
@@ -66,6 +67,7 @@ TEST(RoutingConfig, EveryKey) {
   const Config config = parse_valid(with_user_and_backends(kFullRouting));
   const RoutingSection& routing = config.routing;
   EXPECT_EQ(routing.read_fallback, ReadFallback::error);
+  EXPECT_FALSE(routing.retry_reads);
   EXPECT_EQ(routing.consistency, Consistency::eventual);
   EXPECT_EQ(routing.causal_read_timeout_ms, 1u);
   EXPECT_EQ(routing.max_session_history, 65536u);
@@ -142,6 +144,8 @@ std::vector<RejectCase> routing_table_cases() {
               "2: 'read_fallback' must be one of primary, error; got 'replica'"),
       routing("ReadFallbackNotAString", "read_fallback = false",
               "2: 'read_fallback' must be a string"),
+      routing("RetryReadsNotABoolean", "retry_reads = \"yes\"",
+              "2: 'retry_reads' must be a boolean (true or false)"),
       routing("ConsistencyUnknown", "consistency = \"strong\"",
               "2: 'consistency' must be one of read_your_writes, eventual, primary; got 'strong'"),
       routing("ConsistencyWrongCase", "consistency = \"Eventual\"",
