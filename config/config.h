@@ -132,6 +132,15 @@ struct HealthSection {
   TopologyMode topology = TopologyMode::replication;
 };
 
+// [admin]: present means the admin SQL listener runs on its own loop. Its one account is separate
+// from [[users]]: application users cannot log in there, and it cannot use the client port unless
+// it is also listed in [[users]].
+struct AdminSection {
+  bool enabled = false;  // the [admin] table is present
+  Address listen{"127.0.0.1", 6032};
+  User user;  // `user` and one of `password` / `password_hash`
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for RELOAD CONFIG and messages
   ProxySection proxy;
@@ -140,6 +149,7 @@ struct Config {
   std::vector<Backend> backends;
   RoutingSection routing;
   HealthSection health;
+  AdminSection admin;
 
   const User* find_user(std::string_view name) const;
   const Backend* find_backend(std::string_view name) const;

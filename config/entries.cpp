@@ -81,33 +81,6 @@ void for_each_entry(TableReader& top, std::string_view key, std::string_view kin
   }
 }
 
-// Exactly one of `password` (plaintext) and `password_hash` ("*" + hex(SHA1(SHA1(password)))).
-void read_password(TableReader& reader, User& user) {
-  const bool has_plain = reader.has("password");
-  const bool has_hash = reader.has("password_hash");
-  if (has_plain && has_hash) {
-    reader.error_at("password_hash", "'password' and 'password_hash' are mutually exclusive");
-    return;
-  }
-  if (!has_plain && !has_hash) {
-    reader.error(reader.line(), "missing required key 'password' or 'password_hash' in [[users]]");
-    return;
-  }
-  std::string text;
-  if (has_plain && reader.read("password", text)) {
-    user.password_stage2 = protocol::native_password_stage2(text);
-    user.password = std::move(text);
-  } else if (has_hash && reader.read("password_hash", text)) {
-    const auto stage2 = protocol::parse_native_password_hash(text);
-    if (!stage2) {
-      reader.error_at("password_hash", "'password_hash' is not a valid hash " + quoted(text) +
-                                           ": expected '*' followed by 40 hex digits");
-      return;
-    }
-    user.password_stage2 = *stage2;
-  }
-}
-
 bool is_backend_name(std::string_view name) {
   return std::ranges::all_of(name, [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
@@ -165,6 +138,33 @@ void read_backend(TableReader& reader, const HealthSection& health, Backend& bac
 }
 
 }  // namespace
+
+void read_password(TableReader& reader, User& user) {
+  const bool has_plain = reader.has("password");
+  const bool has_hash = reader.has("password_hash");
+  if (has_plain && has_hash) {
+    reader.error_at("password_hash", "'password' and 'password_hash' are mutually exclusive");
+    return;
+  }
+  if (!has_plain && !has_hash) {
+    reader.error(reader.line(),
+                 "missing required key 'password' or 'password_hash' in " + reader.name());
+    return;
+  }
+  std::string text;
+  if (has_plain && reader.read("password", text)) {
+    user.password_stage2 = protocol::native_password_stage2(text);
+    user.password = std::move(text);
+  } else if (has_hash && reader.read("password_hash", text)) {
+    const auto stage2 = protocol::parse_native_password_hash(text);
+    if (!stage2) {
+      reader.error_at("password_hash", "'password_hash' is not a valid hash " + quoted(text) +
+                                           ": expected '*' followed by 40 hex digits");
+      return;
+    }
+    user.password_stage2 = *stage2;
+  }
+}
 
 void read_users(TableReader& top, std::vector<User>& out) {
   UniqueNames names("user");

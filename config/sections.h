@@ -19,6 +19,10 @@ void read_backends(TableReader& top, const HealthSection& health, std::vector<Ba
 void read_routing_section(TableReader& top, const std::vector<Backend>& backends,
                           RoutingSection& out);
 void read_health_section(TableReader& top, HealthSection& out);
+void read_admin_section(TableReader& top, AdminSection& out);
+// Exactly one of `password` (plaintext) and `password_hash` ("*" + hex(SHA1(SHA1(password)))),
+// in a [[users]] entry or in [admin].
+void read_password(TableReader& reader, User& user);
 // Checks of [health] that depend on the backends (master-master needs exactly two).
 void check_health_topology(TableReader& top, const HealthSection& health,
                            const std::vector<Backend>& backends);

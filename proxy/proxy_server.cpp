@@ -54,6 +54,14 @@ std::expected<void, std::string> ProxyServer::start() {
   return {};
 }
 
+std::vector<StatValue> ProxyServer::stats() const {
+  std::vector<StatValue> totals = stat_values(WorkerStats{});
+  for (const auto& worker : workers_) {
+    add_stats(worker->stats(), totals);
+  }
+  return totals;
+}
+
 void ProxyServer::stop() {
   const uint32_t grace = shared_.runtime()->config->proxy.shutdown_grace_ms;
   for (auto& w : workers_) {

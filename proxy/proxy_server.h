@@ -26,6 +26,9 @@ class ProxyServer {
 
   SharedState& shared() { return shared_; }
   health::Prober* prober() { return prober_.get(); }
+  // The counters summed over every worker; any thread may call it while the workers run (the
+  // counters are relaxed atomics), not concurrently with start() or stop().
+  std::vector<StatValue> stats() const;
 
  private:
   void start_health();

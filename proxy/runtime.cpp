@@ -1,6 +1,49 @@
 #include "proxy/runtime.h"
 
 namespace replproxy::proxy {
+namespace {
+
+struct StatField {
+  std::string_view name;
+  std::atomic<uint64_t> WorkerStats::*counter;
+};
+
+constexpr StatField kStatFields[] = {
+    {"connections_accepted", &WorkerStats::connections_accepted},
+    {"connections_refused", &WorkerStats::connections_refused},
+    {"auth_failures", &WorkerStats::auth_failures},
+    {"protocol_errors", &WorkerStats::protocol_errors},
+    {"queries", &WorkerStats::queries},
+    {"backend_connect_failures", &WorkerStats::backend_connect_failures},
+    {"backend_lost", &WorkerStats::backend_lost},
+    {"bytes_from_clients", &WorkerStats::bytes_from_clients},
+    {"bytes_to_clients", &WorkerStats::bytes_to_clients},
+    {"causal_read_waits", &WorkerStats::causal_read_waits},
+    {"causal_read_timeouts", &WorkerStats::causal_read_timeouts},
+    {"reads_rerouted", &WorkerStats::reads_rerouted},
+    {"reads_retried", &WorkerStats::reads_retried},
+};
+
+}  // namespace
+
+std::vector<StatValue> stat_values(const WorkerStats& stats) {
+  std::vector<StatValue> values;
+  values.reserve(std::size(kStatFields));
+  for (const StatField& field : kStatFields) {
+    values.push_back({field.name, (stats.*field.counter).load(std::memory_order_relaxed)});
+  }
+  return values;
+}
+
+void add_stats(const WorkerStats& stats, std::vector<StatValue>& totals) {
+  if (totals.empty()) {
+    totals = stat_values(stats);
+    return;
+  }
+  for (size_t i = 0; i < std::size(kStatFields) && i < totals.size(); ++i) {
+    totals[i].value += (stats.*kStatFields[i].counter).load(std::memory_order_relaxed);
+  }
+}
 
 const config::Backend& Runtime::primary() const {
   for (const auto& b : config->backends) {

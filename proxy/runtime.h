@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "health/snapshot.h"
@@ -48,6 +50,16 @@ struct WorkerStats {
   std::atomic<uint64_t> reads_rerouted{0};
   std::atomic<uint64_t> reads_retried{0};
 };
+
+// One counter by name, as the admin view and metrics show it.
+struct StatValue {
+  std::string_view name;
+  uint64_t value = 0;
+};
+
+// Every counter of `stats`, by name, in a fixed order; add_stats() adds another worker's.
+std::vector<StatValue> stat_values(const WorkerStats& stats);
+void add_stats(const WorkerStats& stats, std::vector<StatValue>& totals);
 
 inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
   counter.fetch_add(by, std::memory_order_relaxed);

@@ -34,6 +34,7 @@ class Worker {
   uv_loop_t* loop() { return &loop_; }
   SharedState& shared() { return shared_; }
   WorkerStats& stats() { return stats_; }
+  const WorkerStats& stats() const { return stats_; }
   int index() const { return index_; }
   size_t session_count() const { return session_count_.load(); }
 

@@ -679,6 +679,7 @@ TEST(ExampleConfig, ParsesWithTheDocumentedDefaults) {
   EXPECT_EQ(config->routing.retry_reads, routing_defaults.retry_reads);
   EXPECT_TRUE(config->routing.rules.empty());
   EXPECT_FALSE(config->health.enabled);
+  EXPECT_FALSE(config->admin.enabled);
   EXPECT_EQ(config->backends[1].max_replication_lag_ms, std::nullopt);
 }
 
@@ -695,7 +696,7 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
     enabled += setting ? 1 : 0;
     text += (setting || table_header ? line.substr(1) : line) + "\n";
   }
-  EXPECT_EQ(enabled, 20);
+  EXPECT_EQ(enabled, 23);
   const Config config = parse_valid(text, "example");
   EXPECT_EQ(config.proxy.tls_cert, "/etc/replproxy/server-cert.pem");
   EXPECT_EQ(config.proxy.tls_key, "/etc/replproxy/server-key.pem");
@@ -723,6 +724,10 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
   EXPECT_EQ(health.heartbeat_table, defaults.heartbeat_table);
   EXPECT_EQ(health.exclude_errant, defaults.exclude_errant);
   EXPECT_EQ(health.topology, defaults.topology);
+  EXPECT_TRUE(config.admin.enabled);
+  EXPECT_EQ(config.admin.listen, AdminSection{}.listen);
+  EXPECT_EQ(config.admin.user.name, "admin");
+  EXPECT_EQ(config.admin.user.password, "change-me");
 }
 
 }  // namespace

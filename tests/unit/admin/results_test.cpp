@@ -1,0 +1,109 @@
+#include "admin/results.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+namespace replproxy::admin {
+namespace {
+
+using Row = protocol::TextRow;
+
+config::Config three_backends(bool health) {
+  config::Config config;
+  config.backends = {
+      {.name = "db1", .address = {"127.0.0.1", 3307}, .role = config::BackendRole::primary},
+      {.name = "db2", .address = {"127.0.0.1", 3308}, .role = config::BackendRole::replica},
+      {.name = "db3", .address = {"127.0.0.1", 3309}, .role = config::BackendRole::replica},
+  };
+  config.health.enabled = health;
+  return config;
+}
+
+TEST(BackendsTable, WithoutHealthShowsConfiguredRoles) {
+  const Table table = backends_table(three_backends(false), nullptr);
+  ASSERT_EQ(table.columns.size(), 11u);
+  EXPECT_EQ(table.columns[5], "lag_ms");
+  ASSERT_EQ(table.rows.size(), 3u);
+  const std::string reason = "no [health] table: the configured role is used";
+  EXPECT_EQ(table.rows[0], (Row{"db1", "127.0.0.1:3307", "primary", "unknown", reason,
+                                std::nullopt, "none", std::nullopt, std::nullopt, std::nullopt,
+                                std::nullopt}));
+  EXPECT_EQ(table.rows[1][2], "replica");
+}
+
+TEST(BackendsTable, BeforeTheFirstProbe) {
+  const Table table = backends_table(three_backends(true), nullptr);
+  EXPECT_EQ(table.rows[2][4], "not probed yet");
+}
+
+TEST(BackendsTable, FromSnapshot) {
+  health::Snapshot snapshot;
+  health::BackendHealth primary{.name = "db1", .role = config::BackendRole::primary,
+                                .state = health::BackendState::fit};
+  primary.last_probe.gtid_current_pos = "0-1-42";
+  primary.last_probe.probed_at_us = 1'700'000'000'123'456;
+  health::BackendHealth lagging{.name = "db2",
+                                .role = config::BackendRole::replica,
+                                .state = health::BackendState::lagging,
+                                .reason = "lag 2500 ms > 1000 ms",
+                                .lag_ms = 2500,
+                                .lag_source = health::LagSource::heartbeat};
+  lagging.last_probe.replica = health::ReplicaStatus{.io_running = true, .sql_running = false};
+  lagging.last_probe.gtid_executed = "uuid:1-5";
+  health::BackendHealth maintenance{.name = "db3", .state = health::BackendState::maintenance};
+  snapshot.backends = {primary, lagging, maintenance};
+
+  const Table table = backends_table(three_backends(true), &snapshot);
+  ASSERT_EQ(table.rows.size(), 3u);
+  EXPECT_EQ(table.rows[0], (Row{"db1", "127.0.0.1:3307", "primary", "fit", "", std::nullopt,
+                                "none", "0-1-42", std::nullopt, std::nullopt,
+                                "2023-11-14T22:13:20.123Z"}));
+  EXPECT_EQ(table.rows[1], (Row{"db2", "127.0.0.1:3308", "replica", "lagging",
+                                "lag 2500 ms > 1000 ms", "2500", "heartbeat", "uuid:1-5", "Yes",
+                                "No", std::nullopt}));
+  EXPECT_EQ(table.rows[2][3], "maintenance");
+}
+
+TEST(StatsTable, FiltersWithLike) {
+  const std::vector<Stat> stats = {{"queries", 7}, {"reads_rerouted", 1}, {"reads_retried", 0}};
+  EXPECT_EQ(stats_table(stats, "").rows.size(), 3u);
+  const Table reads = stats_table(stats, "reads%");
+  EXPECT_EQ(reads.columns, (std::vector<std::string>{"name", "value"}));
+  EXPECT_EQ(reads.rows, (std::vector<Row>{{"reads_rerouted", "1"}, {"reads_retried", "0"}}));
+  EXPECT_TRUE(stats_table(stats, "nothing%").rows.empty());
+}
+
+TEST(ConfigTable, MasksEveryPassword) {
+  config::Config config = three_backends(true);
+  config.users = {{.name = "app", .password = "app-secret"}};
+  config.health.user = "mon";
+  config.health.password = "mon-secret";
+  config.admin = {.enabled = true, .user = {.name = "admin", .password = "admin-secret"}};
+  const Table table = config_table(config);
+  bool saw_admin_password = false;
+  for (const Row& row : table.rows) {
+    ASSERT_EQ(row.size(), 2u);
+    const std::string& value = row[1].value_or("");
+    EXPECT_EQ(value.find("secret"), std::string::npos) << *row[0];
+    saw_admin_password |= row[0] == "admin.password" && value == "****";
+  }
+  EXPECT_TRUE(saw_admin_password);
+  EXPECT_NE(std::ranges::find(table.rows, Row{"users.app.password", "****"}), table.rows.end());
+  EXPECT_NE(std::ranges::find(table.rows, Row{"backends.db2.role", "replica"}), table.rows.end());
+  EXPECT_NE(std::ranges::find(table.rows, Row{"health.password", "****"}), table.rows.end());
+}
+
+TEST(VersionTables, OneRow) {
+  EXPECT_EQ(version_table("0.1.0").rows, (std::vector<Row>{{"0.1.0"}}));
+  EXPECT_EQ(version_comment_table("0.1.0").rows, (std::vector<Row>{{"replproxy 0.1.0 admin"}}));
+}
+
+TEST(IsoTime, Utc) {
+  EXPECT_EQ(iso_time(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(iso_time(1'700'000'000'999'999), "2023-11-14T22:13:20.999Z");
+}
+
+}  // namespace
+}  // namespace replproxy::admin
