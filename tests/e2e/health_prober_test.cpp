@@ -34,6 +34,18 @@ TEST(HealthProberPure, HeartbeatLagIsReadTimeMinusRowTime) {
   EXPECT_EQ(health::heartbeat_lag_ms(writer, 5'000'000, 10'100'000, 250, 1000), 5100);
 }
 
+TEST(HealthProberPure, HeartbeatRowOlderThanThisWriterCountsFromItsFirstWrite) {
+  // A row an earlier run left an hour ago, read 50 ms after this writer's first heartbeat: the
+  // replica is 50 ms from having it, not an hour behind.
+  const health::HeartbeatStatus writer{
+      .first_write_us = 3'600'000'000, .last_write_us = 3'600'000'000, .attempts = 1, .note = ""};
+  EXPECT_EQ(health::heartbeat_lag_ms(writer, 1'000'000, 3'600'050'000, 250, 1000), 50);
+  // Still without our row 1.2 s later: lagging by at least that much.
+  const health::HeartbeatStatus later{
+      .first_write_us = 3'600'000'000, .last_write_us = 3'601'000'000, .attempts = 5, .note = ""};
+  EXPECT_EQ(health::heartbeat_lag_ms(later, 1'000'000, 3'601'200'000, 250, 1000), 1200);
+}
+
 TEST(HealthProberPure, HeartbeatLagNeedsACurrentWriter) {
   // Never written: nothing to compare with.
   EXPECT_FALSE(health::heartbeat_lag_ms({}, 1'000'000, 2'000'000, 250, 1000));
@@ -386,11 +398,62 @@ TEST_F(HealthProber, MaintenanceFlagTakesTheBackendOut) {
   EXPECT_TRUE(s && healthy(*s, LagSource::heartbeat)) << describe(s);
 }
 
+TEST_F(HealthProber, SetConfigAddsAndRemovesBackends) {
+  auto config = sandbox_config();
+  auto prober = start_prober(config);
+  SnapshotPtr s =
+      wait_snapshot(*prober, [](const auto& s) { return healthy(s, LagSource::heartbeat); });
+  ASSERT_TRUE(s && healthy(*s, LagSource::heartbeat)) << describe(s);
+
+  // A reload that puts a dead backend first: the others keep their names, sessions and states.
+  auto reloaded = std::make_shared<config::Config>(*config);
+  reloaded->backends.insert(
+      reloaded->backends.begin(),
+      config::Backend{.name = "gone",
+                      .address = {"127.0.0.1", static_cast<uint16_t>(free_port())},
+                      .role = config::BackendRole::replica});
+  prober->set_config(reloaded);
+  const auto moved = [](const health::Snapshot& s) {
+    return s.backends.size() == 4 && s.backends[0].name == "gone" &&
+           s.backends[0].state == BackendState::down && s.primary == 1u && s.backends[2].fit() &&
+           s.backends[3].fit();
+  };
+  s = wait_snapshot(*prober, moved);
+  ASSERT_TRUE(s && moved(*s)) << describe(s);
+  EXPECT_TRUE(prober->set_maintenance("gone", true));
+
+  prober->set_config(config);
+  s = wait_snapshot(*prober, [](const auto& s) {
+    return s.backends.size() == 3 && healthy(s, LagSource::heartbeat);
+  });
+  EXPECT_TRUE(s && s->backends.size() == 3 && healthy(*s, LagSource::heartbeat)) << describe(s);
+  EXPECT_FALSE(prober->set_maintenance("gone", true));
+}
+
+TEST_F(HealthProber, TlsBackendsAreVerified) {
+  auto config = sandbox_config();
+  for (auto& b : config->backends) {
+    b.tls = true;
+    b.tls_ca = sandbox().ca();
+  }
+  // A CA file that did not sign the servers' certificates.
+  config->backends[2].tls_ca = sandbox().tls_dir() + "/client-cert.pem";
+  auto prober = start_prober(config);
+  const auto seen = [](const health::Snapshot& s) {
+    return s.primary == 0u && s.backends[0].fit() && s.backends[1].fit() &&
+           s.backends[2].state == BackendState::down;
+  };
+  SnapshotPtr s = wait_snapshot(*prober, seen);
+  ASSERT_TRUE(s && seen(*s)) << describe(s);
+  std::cerr << describe(s) << "\n";
+  EXPECT_NE(s->backends[2].last_probe.error.find("cannot connect"), std::string::npos);
+}
+
 // A health account with SLAVE MONITOR but no rights on the heartbeat schema, created on the
 // primary (it replicates) and dropped at the end.
 class ScopedMonitorUser {
  public:
-  ScopedMonitorUser(const Sandbox& sandbox) : sandbox_(sandbox) {
+  explicit ScopedMonitorUser(const Sandbox& sandbox) : sandbox_(sandbox) {
     name_ = "h2_noprivs_" + std::to_string(getpid());
     auto root = connect_direct(sandbox_, "primary");
     if (!root) {
