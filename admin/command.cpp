@@ -11,10 +11,14 @@ constexpr std::string_view kHelp =
     "Commands:\n"
     "  SHOW BACKENDS                   every backend: role, state and why, lag, GTID position\n"
     "  SHOW STATS [LIKE 'pattern']     the proxy's counters, summed over the workers\n"
+    "  SHOW SESSIONS                   client sessions (also SHOW PROCESSLIST)\n"
+    "  SHOW RULES                      [[routing.rules]] with their hit counts\n"
     "  SHOW CONFIG                     the effective configuration, secrets masked\n"
     "  SHOW VERSION                    the replproxy version\n"
     "  SET BACKEND 'name' MAINTENANCE  take a backend out of routing (needs [health])\n"
     "  SET BACKEND 'name' ONLINE       let it serve again once it is fit\n"
+    "  RELOAD CONFIG                   re-read the TOML file and apply it (as SIGHUP does)\n"
+    "  KILL SESSION n                  close client session n (its id in SHOW SESSIONS)\n"
     "  HELP                            this list\n";
 
 struct Token {
@@ -92,6 +96,15 @@ std::optional<Command> parse_show(const std::vector<Token>& t) {
   if (t.size() == 2 && is_word(t, 1, "CONFIG")) {
     return Command{CommandKind::show_config};
   }
+  if (t.size() == 2 && (is_word(t, 1, "SESSIONS") || is_word(t, 1, "PROCESSLIST"))) {
+    return Command{CommandKind::show_sessions};
+  }
+  if (t.size() == 3 && is_word(t, 1, "FULL") && is_word(t, 2, "PROCESSLIST")) {
+    return Command{CommandKind::show_sessions};
+  }
+  if (t.size() == 2 && is_word(t, 1, "RULES")) {
+    return Command{CommandKind::show_rules};
+  }
   if (t.size() == 2 && is_word(t, 1, "STATS")) {
     return Command{CommandKind::show_stats};
   }
@@ -114,7 +127,39 @@ std::optional<Command> parse_set(const std::vector<Token>& t) {
   return std::nullopt;
 }
 
+// A session id: decimal digits that fit in 32 bits, not 0.
+std::optional<uint32_t> session_id(const Token& token) {
+  if (token.quoted || token.text.empty() || token.text.size() > 10 ||
+      token.text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const uint64_t value = std::stoull(token.text);
+  if (value == 0 || value > UINT32_MAX) {
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(value);
+}
+
+// KILL SESSION n, and the MySQL spellings KILL n / KILL CONNECTION n.
+std::optional<Command> parse_kill(const std::vector<Token>& t) {
+  const bool named = t.size() == 3 && (is_word(t, 1, "SESSION") || is_word(t, 1, "CONNECTION"));
+  if (!named && t.size() != 2) {
+    return std::nullopt;
+  }
+  const auto id = session_id(t.back());
+  if (!id) {
+    return std::nullopt;
+  }
+  return Command{.kind = CommandKind::kill_session, .session = *id};
+}
+
 std::optional<Command> parse_tokens(const std::vector<Token>& t) {
+  if (is_word(t, 0, "KILL")) {
+    return parse_kill(t);
+  }
+  if (t.size() == 2 && is_word(t, 0, "RELOAD") && is_word(t, 1, "CONFIG")) {
+    return Command{CommandKind::reload_config};
+  }
   if (is_word(t, 0, "SHOW")) {
     return parse_show(t);
   }

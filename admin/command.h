@@ -3,6 +3,7 @@
 // The admin SQL commands and their parser: pure functions of the statement text, so that every
 // spelling the interface accepts is unit-tested without a socket.
 
+#include <cstdint>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@ enum class CommandKind {
   show_config,      // SHOW CONFIG
   set_maintenance,  // SET BACKEND 'name' MAINTENANCE
   set_online,       // SET BACKEND 'name' ONLINE
+  show_sessions,    // SHOW SESSIONS, SHOW [FULL] PROCESSLIST
+  show_rules,       // SHOW RULES
+  reload_config,    // RELOAD CONFIG
+  kill_session,     // KILL SESSION n (also KILL [CONNECTION] n)
   help,             // HELP
   // SELECT @@version_comment [LIMIT 1]: what the mariadb/mysql CLI sends when it connects.
   version_comment,
@@ -25,6 +30,7 @@ struct Command {
   CommandKind kind = CommandKind::help;
   std::string backend;  // set_maintenance / set_online
   std::string pattern;  // show_stats: the LIKE pattern, "" without LIKE
+  uint32_t session = 0;  // kill_session: the client connection id
 
   bool operator==(const Command&) const = default;
 };

@@ -1,5 +1,6 @@
 #include "admin/results.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -29,13 +30,28 @@ std::optional<std::string> gtid_of(const health::ProbeResult& probe) {
   return std::nullopt;
 }
 
-protocol::TextRow probed_row(const config::Backend& backend, const health::BackendHealth& health) {
+std::string state_name(const health::BackendHealth& health, const BackendTraffic& traffic) {
+  if (health.state == health::BackendState::maintenance && traffic.connections > 0) {
+    return "draining";
+  }
+  return std::string(health::to_string(health.state));
+}
+
+void add_traffic(protocol::TextRow& row, const BackendTraffic& traffic) {
+  row.push_back(std::to_string(traffic.connections));
+  row.push_back(std::to_string(traffic.queries));
+  row.push_back(std::to_string(traffic.errors));
+}
+
+protocol::TextRow probed_row(const config::Backend& backend, const health::BackendHealth& health,
+                             const BackendTraffic& traffic) {
   const health::ProbeResult& probe = health.last_probe;
   const auto& replica = probe.replica;
-  return {backend.name,
+  protocol::TextRow row{
+          backend.name,
           backend.address.to_string(),
           std::string(role_name(health.role)),
-          std::string(health::to_string(health.state)),
+          state_name(health, traffic),
           health.reason,
           health.lag_ms ? std::optional(std::to_string(*health.lag_ms)) : std::nullopt,
           std::string(health::to_string(health.lag_source)),
@@ -43,10 +59,13 @@ protocol::TextRow probed_row(const config::Backend& backend, const health::Backe
           yes_no(health, replica && replica->io_running),
           yes_no(health, replica && replica->sql_running),
           probe.probed_at_us > 0 ? std::optional(iso_time(probe.probed_at_us)) : std::nullopt};
+  add_traffic(row, traffic);
+  return row;
 }
 
-protocol::TextRow unprobed_row(const config::Backend& backend, std::string reason) {
-  return {backend.name,
+protocol::TextRow unprobed_row(const config::Backend& backend, std::string reason,
+                               const BackendTraffic& traffic) {
+  protocol::TextRow row{backend.name,
           backend.address.to_string(),
           std::string(role_name(backend.role)),
           "unknown",
@@ -57,23 +76,87 @@ protocol::TextRow unprobed_row(const config::Backend& backend, std::string reaso
           std::nullopt,
           std::nullopt,
           std::nullopt};
+  add_traffic(row, traffic);
+  return row;
 }
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) {
+    out.append(out.empty() ? "" : ",").append(name);
+  }
+  return out;
+}
+
+std::string rule_target_text(const config::RoutingRule& rule) {
+  switch (rule.target) {
+    case config::RuleTarget::primary:
+      return "primary";
+    case config::RuleTarget::replica:
+      return "replica";
+    case config::RuleTarget::backend:
+      return "backend:" + rule.backend;
+  }
+  return "primary";
+}
+
 
 }  // namespace
 
-Table backends_table(const config::Config& config, const health::Snapshot* snapshot) {
+Table backends_table(const config::Config& config, const health::Snapshot* snapshot,
+                     const std::vector<BackendTraffic>& traffic) {
   Table table{{"name", "address", "role", "state", "reason", "lag_ms", "lag_source", "gtid",
-               "io_thread", "sql_thread", "last_probe"},
+               "io_thread", "sql_thread", "last_probe", "connections", "queries", "errors"},
               {}};
   for (size_t i = 0; i < config.backends.size(); ++i) {
     const config::Backend& backend = config.backends[i];
-    if (snapshot != nullptr && i < snapshot->backends.size()) {
-      table.rows.push_back(probed_row(backend, snapshot->backends[i]));
-    } else if (config.health.enabled) {
-      table.rows.push_back(unprobed_row(backend, "not probed yet"));
-    } else {
-      table.rows.push_back(unprobed_row(backend, "no [health] table: the configured role is used"));
+    const BackendTraffic seen = i < traffic.size() ? traffic[i] : BackendTraffic{};
+    const health::BackendHealth* health = nullptr;
+    if (snapshot != nullptr) {
+      for (const auto& b : snapshot->backends) {
+        if (b.name == backend.name) {
+          health = &b;
+        }
+      }
     }
+    if (health != nullptr) {
+      table.rows.push_back(probed_row(backend, *health, seen));
+    } else if (config.health.enabled) {
+      table.rows.push_back(unprobed_row(backend, "not probed yet", seen));
+    } else {
+      table.rows.push_back(
+          unprobed_row(backend, "no [health] table: the configured role is used", seen));
+    }
+  }
+  return table;
+}
+
+Table sessions_table(std::vector<SessionInfo> sessions) {
+  std::sort(sessions.begin(), sessions.end(),
+            [](const SessionInfo& a, const SessionInfo& b) { return a.id < b.id; });
+  Table table{{"id", "user", "client", "schema", "state", "in_transaction", "backends", "pinned",
+               "statement", "statement_ms"},
+              {}};
+  for (SessionInfo& s : sessions) {
+    table.rows.push_back(
+        {std::to_string(s.id), std::move(s.user), std::move(s.client),
+         s.schema.empty() ? std::nullopt : std::optional(std::move(s.schema)), std::move(s.state),
+         std::string(s.in_transaction ? "yes" : "no"), join(s.backends),
+         s.pinned.empty() ? std::nullopt : std::optional(std::move(s.pinned)),
+         s.statement.empty() ? std::nullopt : std::optional(std::move(s.statement)),
+         s.statement_ms < 0 ? std::nullopt : std::optional(std::to_string(s.statement_ms))});
+  }
+  return table;
+}
+
+Table rules_table(const config::Config& config, const std::vector<uint64_t>& hits) {
+  Table table{{"rule", "user", "schema", "match", "target", "hits"}, {}};
+  const auto& rules = config.routing.rules;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const config::RoutingRule& rule = rules[i];
+    table.rows.push_back({std::to_string(i), rule.user, rule.schema, rule.match,
+                          rule_target_text(rule),
+                          std::to_string(i < hits.size() ? hits[i] : 0)});
   }
   return table;
 }

@@ -24,9 +24,38 @@ struct Stat {
   uint64_t value = 0;
 };
 
+// What the workers did with one backend, summed over them.
+struct BackendTraffic {
+  uint64_t connections = 0;  // backend connections open now
+  uint64_t queries = 0;      // commands forwarded to it
+  uint64_t errors = 0;       // failed logins and connections lost
+};
+
 // SHOW BACKENDS: one row per configured backend. `snapshot` is null without [health] (or before
-// its first round): roles then come from the config and the state is 'unknown'.
-Table backends_table(const config::Config& config, const health::Snapshot* snapshot);
+// its first round): roles then come from the config and the state is 'unknown'. `traffic` is by
+// backend index (missing entries count as zero). A backend in maintenance that still has
+// connections open shows as 'draining': its sessions' transactions are finishing.
+Table backends_table(const config::Config& config, const health::Snapshot* snapshot,
+                     const std::vector<BackendTraffic>& traffic = {});
+
+// One client session as a worker saw it.
+struct SessionInfo {
+  uint32_t id = 0;
+  std::string user;
+  std::string client;  // address:port
+  std::string schema;
+  std::string state;   // the session's stage: idle, routing, forwarding...
+  bool in_transaction = false;
+  std::vector<std::string> backends;  // names of the backends it holds connections to
+  std::string pinned;                 // why it stays on the primary, "" when it does not
+  std::string statement;              // the command in flight (or the last one), truncated
+  int64_t statement_ms = -1;          // how long the command in flight has run; -1 when idle
+};
+
+// SHOW SESSIONS / SHOW PROCESSLIST, ordered by id.
+Table sessions_table(std::vector<SessionInfo> sessions);
+// SHOW RULES: each [[routing.rules]] entry with its hits since it was loaded (`hits` by index).
+Table rules_table(const config::Config& config, const std::vector<uint64_t>& hits);
 // SHOW STATS [LIKE 'pattern']: name/value rows, in the order given; "" matches every name.
 Table stats_table(const std::vector<Stat>& stats, std::string_view pattern);
 // SHOW CONFIG: key/value rows of the effective config; passwords are shown as '****'.

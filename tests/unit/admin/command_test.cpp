@@ -27,6 +27,15 @@ TEST(ParseCommand, AcceptedSpellings) {
        {.kind = CommandKind::set_maintenance, .backend = "db2"}},
       {"set backend \"db-2.x\" online;", {.kind = CommandKind::set_online, .backend = "db-2.x"}},
       {"SET BACKEND 'it''s' ONLINE", {.kind = CommandKind::set_online, .backend = "it's"}},
+      {"SHOW SESSIONS", {CommandKind::show_sessions}},
+      {"show processlist", {CommandKind::show_sessions}},
+      {"SHOW FULL PROCESSLIST;", {CommandKind::show_sessions}},
+      {"show rules", {CommandKind::show_rules}},
+      {"RELOAD CONFIG", {CommandKind::reload_config}},
+      {"reload config;", {CommandKind::reload_config}},
+      {"KILL SESSION 42", {.kind = CommandKind::kill_session, .session = 42}},
+      {"kill 7", {.kind = CommandKind::kill_session, .session = 7}},
+      {"KILL CONNECTION 4294967295", {.kind = CommandKind::kill_session, .session = 4294967295u}},
       {"help", {CommandKind::help}},
       {"HELP;", {CommandKind::help}},
       {"select @@version_comment limit 1", {CommandKind::version_comment}},
@@ -58,6 +67,13 @@ TEST(ParseCommand, RejectionsSayWhatIsWrongAndListTheCommands) {
       {"SHOW BACKENDS; SHOW STATS", "only one command per query is allowed"},
       {"SELECT 1+1", "cannot parse the command: unexpected character '+'"},
       {"SELECT 1", "unknown or malformed admin command: SELECT 1"},
+      {"KILL SESSION", "unknown or malformed admin command: KILL SESSION"},
+      {"KILL SESSION 0", "unknown or malformed admin command: KILL SESSION 0"},
+      {"KILL SESSION 4294967296", "unknown or malformed admin command: KILL SESSION 4294967296"},
+      {"KILL SESSION '3'", "unknown or malformed admin command: KILL SESSION '3'"},
+      {"KILL SESSION 3x", "unknown or malformed admin command: KILL SESSION 3x"},
+      {"RELOAD", "unknown or malformed admin command: RELOAD"},
+      {"RELOAD CONFIG now", "unknown or malformed admin command: RELOAD CONFIG now"},
   };
   for (const Failure& c : cases) {
     const auto command = parse_command(c.sql);
@@ -71,7 +87,8 @@ TEST(ParseCommand, RejectionsSayWhatIsWrongAndListTheCommands) {
 TEST(HelpText, ListsEveryCommand) {
   for (std::string_view name : {"SHOW BACKENDS", "SHOW STATS [LIKE 'pattern']", "SHOW CONFIG",
                                 "SHOW VERSION", "SET BACKEND 'name' MAINTENANCE",
-                                "SET BACKEND 'name' ONLINE", "HELP"}) {
+                                "SET BACKEND 'name' ONLINE", "HELP", "SHOW SESSIONS",
+                                "SHOW RULES", "RELOAD CONFIG", "KILL SESSION n"}) {
     EXPECT_NE(help_text().find(name), std::string_view::npos) << name;
   }
 }

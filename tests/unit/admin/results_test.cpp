@@ -23,13 +23,13 @@ config::Config three_backends(bool health) {
 
 TEST(BackendsTable, WithoutHealthShowsConfiguredRoles) {
   const Table table = backends_table(three_backends(false), nullptr);
-  ASSERT_EQ(table.columns.size(), 11u);
+  ASSERT_EQ(table.columns.size(), 14u);
   EXPECT_EQ(table.columns[5], "lag_ms");
   ASSERT_EQ(table.rows.size(), 3u);
   const std::string reason = "no [health] table: the configured role is used";
   EXPECT_EQ(table.rows[0], (Row{"db1", "127.0.0.1:3307", "primary", "unknown", reason,
                                 std::nullopt, "none", std::nullopt, std::nullopt, std::nullopt,
-                                std::nullopt}));
+                                std::nullopt, "0", "0", "0"}));
   EXPECT_EQ(table.rows[1][2], "replica");
 }
 
@@ -55,15 +55,71 @@ TEST(BackendsTable, FromSnapshot) {
   health::BackendHealth maintenance{.name = "db3", .state = health::BackendState::maintenance};
   snapshot.backends = {primary, lagging, maintenance};
 
-  const Table table = backends_table(three_backends(true), &snapshot);
+  const std::vector<BackendTraffic> traffic = {{.connections = 2, .queries = 10, .errors = 1}};
+  const Table table = backends_table(three_backends(true), &snapshot, traffic);
   ASSERT_EQ(table.rows.size(), 3u);
   EXPECT_EQ(table.rows[0], (Row{"db1", "127.0.0.1:3307", "primary", "fit", "", std::nullopt,
                                 "none", "0-1-42", std::nullopt, std::nullopt,
-                                "2023-11-14T22:13:20.123Z"}));
+                                "2023-11-14T22:13:20.123Z", "2", "10", "1"}));
   EXPECT_EQ(table.rows[1], (Row{"db2", "127.0.0.1:3308", "replica", "lagging",
                                 "lag 2500 ms > 1000 ms", "2500", "heartbeat", "uuid:1-5", "Yes",
-                                "No", std::nullopt}));
+                                "No", std::nullopt, "0", "0", "0"}));
   EXPECT_EQ(table.rows[2][3], "maintenance");
+
+  // In maintenance with connections still open: its sessions are draining.
+  const std::vector<BackendTraffic> open = {{}, {}, {.connections = 1}};
+  EXPECT_EQ(backends_table(three_backends(true), &snapshot, open).rows[2][3], "draining");
+}
+
+TEST(BackendsTable, MatchesTheSnapshotByName) {
+  // A snapshot from before a reload that inserted db0 first: rows follow the config's order and
+  // take each backend's health by name; the new one is not probed yet.
+  health::Snapshot snapshot;
+  snapshot.backends = {{.name = "db1", .role = config::BackendRole::primary,
+                        .state = health::BackendState::fit},
+                       {.name = "db2", .state = health::BackendState::down}};
+  config::Config config = three_backends(true);
+  config.backends.insert(config.backends.begin(),
+                         config::Backend{.name = "db0", .address = {"127.0.0.1", 3306}});
+  const Table table = backends_table(config, &snapshot);
+  ASSERT_EQ(table.rows.size(), 4u);
+  EXPECT_EQ(table.rows[0][4], "not probed yet");
+  EXPECT_EQ(table.rows[1][3], "fit");
+  EXPECT_EQ(table.rows[2][3], "down");
+  EXPECT_EQ(table.rows[3][4], "not probed yet");
+}
+
+TEST(SessionsTable, OrderedByIdWithNullsForWhatIsNotThere) {
+  std::vector<SessionInfo> sessions = {
+      {.id = 9, .user = "app", .client = "127.0.0.1:5000", .schema = "shop", .state = "forwarding",
+       .in_transaction = true, .backends = {"db1", "db2"}, .statement = "SELECT 1",
+       .statement_ms = 12},
+      {.id = 3, .user = "app", .client = "127.0.0.1:5001", .state = "idle",
+       .pinned = "temporary tables"},
+  };
+  const Table table = sessions_table(sessions);
+  EXPECT_EQ(table.columns,
+            (std::vector<std::string>{"id", "user", "client", "schema", "state", "in_transaction",
+                                      "backends", "pinned", "statement", "statement_ms"}));
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0], (Row{"3", "app", "127.0.0.1:5001", std::nullopt, "idle", "no", "",
+                                "temporary tables", std::nullopt, std::nullopt}));
+  EXPECT_EQ(table.rows[1], (Row{"9", "app", "127.0.0.1:5000", "shop", "forwarding", "yes",
+                                "db1,db2", std::nullopt, "SELECT 1", "12"}));
+}
+
+TEST(RulesTable, EveryRuleWithItsHits) {
+  config::Config config = three_backends(false);
+  config.routing.rules = {
+      {.match = "^SELECT .* FROM reports", .target = config::RuleTarget::replica},
+      {.user = "batch", .target = config::RuleTarget::backend, .backend = "db3"},
+  };
+  const Table table = rules_table(config, {5});
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0], (Row{"0", std::nullopt, std::nullopt, "^SELECT .* FROM reports",
+                                "replica", "5"}));
+  EXPECT_EQ(table.rows[1],
+            (Row{"1", "batch", std::nullopt, std::nullopt, "backend:db3", "0"}));
 }
 
 TEST(StatsTable, FiltersWithLike) {
