@@ -108,6 +108,7 @@ Table config_table(const config::Config& config) {
   rows.add("admin.listen", config.admin.listen.to_string());
   rows.add("admin.user", config.admin.user.name);
   rows.add("admin.password", std::string(kMasked));
+  rows.add("metrics.listen", config.metrics.listen.to_string());
   return table;
 }
 

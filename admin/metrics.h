@@ -47,7 +47,7 @@ struct LatencyHistogram {
   std::vector<double> bounds_seconds;
   std::vector<uint64_t> counts;  // bounds_seconds.size() + 1 entries
   double sum_seconds = 0;
-  uint64_t count = 0;
+  uint64_t count = 0;  // every observation: the +Inf bucket and _count
 };
 
 struct MetricsInput {

@@ -50,6 +50,7 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view text,
   internal::read_routing_section(top, config.backends, config.routing);
   internal::check_health_topology(top, config.health, config.backends);
   internal::read_admin_section(top, config.admin);
+  internal::read_metrics_section(top, config.metrics);
   top.report_unknown_keys();
   if (!diagnostics.empty()) {
     return std::unexpected(ConfigErrors{diagnostics.take_messages()});

@@ -141,6 +141,13 @@ struct AdminSection {
   User user;  // `user` and one of `password` / `password_hash`
 };
 
+// [metrics]: present means the Prometheus endpoint (HTTP GET /metrics) runs. It has no account,
+// so its default address is loopback like the admin listener's.
+struct MetricsSection {
+  bool enabled = false;  // the [metrics] table is present
+  Address listen{"127.0.0.1", 9033};
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for RELOAD CONFIG and messages
   ProxySection proxy;
@@ -150,6 +157,7 @@ struct Config {
   RoutingSection routing;
   HealthSection health;
   AdminSection admin;
+  MetricsSection metrics;
 
   const User* find_user(std::string_view name) const;
   const Backend* find_backend(std::string_view name) const;

@@ -151,6 +151,13 @@ TEST(ConfigTable, MasksEveryPassword) {
   EXPECT_NE(std::ranges::find(table.rows, Row{"health.password", "****"}), table.rows.end());
 }
 
+TEST(ConfigTable, MetricsListen) {
+  config::Config config = three_backends(false);
+  config.metrics = {.enabled = true, .listen = {"::1", 9100}};
+  const Table table = config_table(config);
+  EXPECT_NE(std::ranges::find(table.rows, Row{"metrics.listen", "[::1]:9100"}), table.rows.end());
+}
+
 TEST(VersionTables, OneRow) {
   EXPECT_EQ(version_table("0.1.0").rows, (std::vector<Row>{{"0.1.0"}}));
   EXPECT_EQ(version_comment_table("0.1.0").rows, (std::vector<Row>{{"replproxy 0.1.0 admin"}}));

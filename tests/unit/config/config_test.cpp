@@ -680,6 +680,7 @@ TEST(ExampleConfig, ParsesWithTheDocumentedDefaults) {
   EXPECT_TRUE(config->routing.rules.empty());
   EXPECT_FALSE(config->health.enabled);
   EXPECT_FALSE(config->admin.enabled);
+  EXPECT_FALSE(config->metrics.enabled);
   EXPECT_EQ(config->backends[1].max_replication_lag_ms, std::nullopt);
 }
 
@@ -696,7 +697,7 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
     enabled += setting ? 1 : 0;
     text += (setting || table_header ? line.substr(1) : line) + "\n";
   }
-  EXPECT_EQ(enabled, 23);
+  EXPECT_EQ(enabled, 24);
   const Config config = parse_valid(text, "example");
   EXPECT_EQ(config.proxy.tls_cert, "/etc/replproxy/server-cert.pem");
   EXPECT_EQ(config.proxy.tls_key, "/etc/replproxy/server-key.pem");
@@ -728,6 +729,8 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
   EXPECT_EQ(config.admin.listen, AdminSection{}.listen);
   EXPECT_EQ(config.admin.user.name, "admin");
   EXPECT_EQ(config.admin.user.password, "change-me");
+  EXPECT_TRUE(config.metrics.enabled);
+  EXPECT_EQ(config.metrics.listen, MetricsSection{}.listen);
 }
 
 }  // namespace
