@@ -10,7 +10,10 @@
 #include <iostream>
 
 #include "config/config.h"
+#include "proxy/admin_server.h"
+#include "proxy/controller.h"
 #include "proxy/log.h"
+#include "proxy/metrics_server.h"
 #include "proxy/proxy_server.h"
 
 namespace {
@@ -45,8 +48,11 @@ std::shared_ptr<const replproxy::config::Config> load_or_report(const std::strin
   return std::make_shared<const replproxy::config::Config>(std::move(*config));
 }
 
+// The control loop (main's): signals and the admin interface. SIGHUP reloads the config as
+// RELOAD CONFIG does; both run here, so they never race.
 struct SignalContext {
-  replproxy::proxy::ProxyServer* server;
+  replproxy::proxy::Controller* controller;
+  replproxy::proxy::AdminServer* admin;  // null without [admin]
   uv_signal_t sigint;
   uv_signal_t sigterm;
   uv_signal_t sighup;
@@ -56,13 +62,17 @@ void on_signal(uv_signal_t* handle, int signum) {
   auto* ctx = static_cast<SignalContext*>(handle->data);
   auto log = replproxy::proxy::module_logger("main");
   if (signum == SIGHUP) {
-    log->warn("SIGHUP received: live reload is not available in this version; ignoring");
+    log->info("SIGHUP received: reloading the config");
+    ctx->controller->reload();  // it logs the outcome either way
     return;
   }
   log->info("{} received: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
   uv_close(reinterpret_cast<uv_handle_t*>(&ctx->sigint), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ctx->sigterm), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ctx->sighup), nullptr);
+  if (ctx->admin != nullptr) {
+    ctx->admin->close();
+  }
 }
 
 int run(std::shared_ptr<const replproxy::config::Config> config) {
@@ -78,7 +88,34 @@ int run(std::shared_ptr<const replproxy::config::Config> config) {
   }
   uv_loop_t loop;
   uv_loop_init(&loop);
-  SignalContext ctx{&server, {}, {}, {}};
+  replproxy::proxy::Controller controller(server);
+  std::unique_ptr<replproxy::proxy::AdminServer> admin;
+  replproxy::proxy::MetricsServer metrics;
+  // A listener that cannot start stops everything started so far.
+  const auto fail = [&](const std::string& why) {
+    std::cerr << "replproxy: " << why << "\n";
+    if (admin) {
+      admin->close();
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    server.stop();
+    return 1;
+  };
+  if (config->admin.enabled) {
+    admin = std::make_unique<replproxy::proxy::AdminServer>(&loop, server.shared(), controller);
+    if (auto started = admin->start(); !started) {
+      return fail(started.error());
+    }
+  }
+  if (config->metrics.enabled) {
+    auto started = metrics.start(config->metrics.listen,
+                                 [&controller] { return controller.metrics_text(); });
+    if (!started) {
+      return fail(started.error());
+    }
+  }
+  SignalContext ctx{&controller, admin.get(), {}, {}, {}};
   for (auto [handle, signum] : {std::pair{&ctx.sigint, SIGINT}, std::pair{&ctx.sigterm, SIGTERM},
                                 std::pair{&ctx.sighup, SIGHUP}}) {
     uv_signal_init(&loop, handle);
@@ -87,6 +124,7 @@ int run(std::shared_ptr<const replproxy::config::Config> config) {
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  metrics.stop();  // before the workers go: a scrape reads their counters
   server.stop();
   replproxy::proxy::module_logger("main")->info("stopped");
   return 0;

@@ -88,19 +88,6 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string rule_target_text(const config::RoutingRule& rule) {
-  switch (rule.target) {
-    case config::RuleTarget::primary:
-      return "primary";
-    case config::RuleTarget::replica:
-      return "replica";
-    case config::RuleTarget::backend:
-      return "backend:" + rule.backend;
-  }
-  return "primary";
-}
-
-
 }  // namespace
 
 Table backends_table(const config::Config& config, const health::Snapshot* snapshot,
@@ -171,12 +158,44 @@ Table stats_table(const std::vector<Stat>& stats, std::string_view pattern) {
   return table;
 }
 
+Table help_table() {
+  Table table{{"command", "description"}, {}};
+  std::string_view text = help_text();
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    // "  COMMAND<two or more spaces>DESCRIPTION"; the heading line has no such gap.
+    const size_t start = line.find_first_not_of(' ');
+    const size_t gap = line.find("  ", start == std::string_view::npos ? 0 : start);
+    if (start == std::string_view::npos || gap == std::string_view::npos) {
+      continue;
+    }
+    const size_t description = line.find_first_not_of(' ', gap);
+    table.rows.push_back({std::string(line.substr(start, gap - start)),
+                          std::string(line.substr(description))});
+  }
+  return table;
+}
+
 Table version_table(std::string_view version) {
   return Table{{"version"}, {{std::string(version)}}};
 }
 
 Table version_comment_table(std::string_view version) {
   return Table{{"@@version_comment"}, {{"replproxy " + std::string(version) + " admin"}}};
+}
+
+std::string rule_target_text(const config::RoutingRule& rule) {
+  switch (rule.target) {
+    case config::RuleTarget::primary:
+      return "primary";
+    case config::RuleTarget::replica:
+      return "replica";
+    case config::RuleTarget::backend:
+      return "backend:" + rule.backend;
+  }
+  return "primary";
 }
 
 std::string iso_time(int64_t epoch_us) {

@@ -60,10 +60,15 @@ Table rules_table(const config::Config& config, const std::vector<uint64_t>& hit
 Table stats_table(const std::vector<Stat>& stats, std::string_view pattern);
 // SHOW CONFIG: key/value rows of the effective config; passwords are shown as '****'.
 Table config_table(const config::Config& config);
+// HELP: a row per command (command, what it does), from help_text().
+Table help_table();
 // SHOW VERSION.
 Table version_table(std::string_view version);
 // The answer to SELECT @@version_comment.
 Table version_comment_table(std::string_view version);
+
+// A rule's target as written in the config: "primary", "replica", "backend:NAME".
+std::string rule_target_text(const config::RoutingRule& rule);
 
 // Microseconds since the epoch as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC).
 std::string iso_time(int64_t epoch_us);

@@ -64,15 +64,11 @@ Result<OkPacket> decode_ok(ByteView payload, uint64_t capabilities) {
   msg.affected_rows = f.lenenc_int();
   msg.last_insert_id = f.lenenc_int();
   read_status(f, capabilities, msg.status_flags, msg.warnings);
-  if (!(capabilities & cap::kSessionTrack)) {
-    msg.info = f.rest_string();
-    return f.finish(std::move(msg));
-  }
   if (f.at_end()) {
     return f.finish(std::move(msg));
   }
   msg.info = f.lenenc_string();
-  if (msg.status_flags & status::kSessionStateChanged) {
+  if ((capabilities & cap::kSessionTrack) && (msg.status_flags & status::kSessionStateChanged)) {
     std::string_view block = f.lenenc_string();
     if (!f.failed()) {
       msg.session_state_changes = f.take(decode_session_state(block));
@@ -96,7 +92,9 @@ void encode_ok(const OkPacket& msg, uint64_t capabilities, Bytes& out) {
     w.u16(status_flags);
   }
   if (!(capabilities & cap::kSessionTrack)) {
-    w.raw(msg.info);
+    if (!msg.info.empty()) {
+      w.lenenc_string(msg.info);
+    }
     return;
   }
   const bool state_changed = status_flags & status::kSessionStateChanged;

@@ -38,8 +38,9 @@ struct SessionStateChange {
 //   last_insert_id      lenenc
 //   status_flags        2            CLIENT_PROTOCOL_41 (or CLIENT_TRANSACTIONS)
 //   warnings            2            CLIENT_PROTOCOL_41
-//   info                lenenc       CLIENT_SESSION_TRACK, and only if bytes remain
-//                       string<EOF>  otherwise
+//   info                lenenc       only if bytes remain (MariaDB's layout, and what both
+//                                    servers send and both client libraries read; MySQL's
+//                                    docs say string<EOF> without CLIENT_SESSION_TRACK)
 //   session_state_info  lenenc       CLIENT_SESSION_TRACK and SERVER_SESSION_STATE_CHANGED:
 //                                    a list of {type 1, data lenenc}
 //

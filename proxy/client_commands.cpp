@@ -21,6 +21,8 @@ namespace {
 // mark, resume below the low mark.
 constexpr size_t kHighWatermark = 4 * 1024 * 1024;
 constexpr size_t kLowWatermark = 1 * 1024 * 1024;
+// How much of a statement SHOW SESSIONS shows.
+constexpr size_t kStatementShown = 1024;
 
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = module_logger("session");
@@ -115,7 +117,21 @@ bool ClientSession::dispatch_command(const protocol::Frame& frame) {
   effects_ = Effects{};
   causal_read_ = false;
   retryable_read_ = false;
+  route_ = admin::Route::primary;
+  command_started_ns_ = uv_hrtime();
+  if (command == static_cast<uint8_t>(Command::query) ||
+      command == static_cast<uint8_t>(Command::stmt_prepare)) {
+    // assign() into the string's existing capacity: no allocation per query once warmed up.
+    const auto text = protocol::as_chars(frame.payload.subspan(1));
+    statement_.assign(text.substr(0, std::min<size_t>(text.size(), kStatementShown)));
+  } else {
+    statement_.assign(protocol::command_name(command));
+  }
+  if (worker_.shared().runtime_generation() != runtime_generation_) {
+    adopt_runtime();
+  }
   refresh_topology();
+  drop_drained_links();
   if (transaction_lost_to_failover(frame_size)) {
     return true;
   }
@@ -160,6 +176,7 @@ void ClientSession::forward_command() {
   const protocol::Frame frame = decoded->frame;
   const uint8_t command = frame.payload[0];
   bump(worker_.stats().queries);
+  count_forwarded();
   tracker_.set_capabilities(backend->capabilities());
   last_response_sequence_id_ = 0;
   std::span<uint8_t> bytes = input.first(decoded->consumed);
@@ -314,6 +331,10 @@ void ClientSession::patch_response_frame(const protocol::Frame& frame, std::span
 
 void ClientSession::finish_command() {
   stage_ = Stage::idle;
+  if (command_started_ns_ != 0) {
+    worker_.stats().observe_latency(uv_hrtime() - command_started_ns_);
+    command_started_ns_ = 0;
+  }
   read_retried_ = false;
   retry_command_.clear();
   apply_effects();
@@ -387,6 +408,9 @@ void ClientSession::on_backend_write_done(BackendConnection&) {
 void ClientSession::on_backend_lost(BackendConnection& backend, std::string_view why) {
   bump(worker_.stats().backend_lost);
   const auto index = link_index(backend);
+  if (index && links_[*index].counters != nullptr) {
+    bump(links_[*index].counters->errors);
+  }
   const bool is_current = index == current_;
   const bool mid_command = is_current && (stage_ == Stage::forwarding ||
                                           stage_ == Stage::local_infile ||
@@ -470,7 +494,7 @@ void ClientSession::handle_change_user(protocol::ByteView payload) {
   if (!request->attributes.empty()) {
     attributes_ = request->attributes;
   }
-  user_ = runtime_->config->find_user(username_);
+  user_ = find_user(*runtime_->config, username_);
   const std::string& plugin = request->auth_plugin_name;
   if (plugin.empty() || plugin == protocol::kNativePasswordPlugin) {
     verify_password(request->auth_response);

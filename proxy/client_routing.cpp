@@ -105,6 +105,7 @@ bool ClientSession::route_query(const protocol::Frame& frame, std::string_view s
   const router::Target target =
       router::decide(c, session_view(), router::TopologyView{topology_},
                      runtime_->config->routing, runtime_->rules, balancer_);
+  count_route(target, c.is_read());
   if (target.is_error()) {
     client_->consume(protocol::kFrameHeaderSize + frame.payload.size());
     send_err(target.error_code, target.sql_state, target.message);
@@ -232,6 +233,8 @@ void ClientSession::connect_link(size_t backend) {
     login.database = schema_;
   }
   links_[backend] = Link{};
+  links_[backend].counters = &worker_.backend_counters().get(config.name);
+  links_[backend].counters->connections.fetch_add(1, std::memory_order_relaxed);
   links_[backend].conn = std::make_unique<BackendConnection>(
       worker_.loop(), static_cast<BackendConnection::Handler&>(*this), id_, config,
       runtime_->tls_for(config), std::move(login));
@@ -536,29 +539,52 @@ void ClientSession::learn_gtid(const protocol::ResponseSummary& summary) {
 // The topology routing uses for the next command: the health checker's latest snapshot (live
 // roles and fitness) when there is one for this config, else the configured roles. A backend
 // this worker failed to connect to moments ago is skipped either way.
+// The routing view of the backends: with health checks, each backend's live role and fitness,
+// found in the snapshot by name (a reload may have moved it); a backend the snapshot does not
+// know yet (just added) serves nothing until it has been probed. Without them, the configured
+// roles, less the backends this worker recently failed to reach.
 void ClientSession::refresh_topology() {
   const auto& backends = runtime_->config->backends;
   const health::SnapshotPtr snapshot = worker_.shared().snapshot();
-  const bool live = snapshot && snapshot->backends.size() == backends.size();
   topology_.resize(backends.size());
+  in_maintenance_.assign(backends.size(), 0);
+  const std::string* primary = nullptr;
+  if (snapshot && snapshot->primary && *snapshot->primary < snapshot->backends.size()) {
+    primary = &snapshot->backends[*snapshot->primary].name;
+  }
   for (size_t i = 0; i < backends.size(); ++i) {
-    topology_[i].name = backends[i].name;
-    topology_[i].weight = backends[i].weight;
-    if (live && snapshot->backends[i].name == backends[i].name) {
-      const bool is_primary = snapshot->primary == i;
-      topology_[i].role = is_primary ? config::BackendRole::primary : config::BackendRole::replica;
-      topology_[i].usable = is_primary || snapshot->backends[i].fit();
-    } else {
-      topology_[i].role = backends[i].role;
-      topology_[i].usable = true;
+    router::BackendView& view = topology_[i];
+    view.name = backends[i].name;
+    view.weight = backends[i].weight;
+    const health::BackendHealth* health = nullptr;
+    if (snapshot) {
+      if (i < snapshot->backends.size() && snapshot->backends[i].name == backends[i].name) {
+        health = &snapshot->backends[i];
+      } else {
+        for (const auto& b : snapshot->backends) {
+          health = b.name == backends[i].name ? &b : health;
+        }
+      }
     }
-    topology_[i].usable = topology_[i].usable && !worker_.backend_down(i);
+    if (health != nullptr) {
+      const bool is_primary = primary != nullptr && *primary == backends[i].name;
+      view.role = is_primary ? config::BackendRole::primary : config::BackendRole::replica;
+      view.usable = is_primary || health->fit();
+      in_maintenance_[i] = health->state == health::BackendState::maintenance;
+    } else if (snapshot) {
+      view.role = config::BackendRole::replica;
+      view.usable = false;
+    } else {
+      view.role = backends[i].role;
+      view.usable = true;
+    }
+    view.usable = view.usable && !worker_.backend_down(backends[i].name);
   }
 }
 
 // Until health checks arrive, a backend that cannot be connected to is skipped for a while.
 void ClientSession::mark_backend_down(size_t backend) {
-  worker_.mark_backend_down(backend);
+  worker_.mark_backend_down(runtime_->config->backends[backend].name);
   refresh_topology();
 }
 

@@ -34,23 +34,18 @@ std::shared_ptr<spdlog::logger> log() {
   return logger;
 }
 
-// A 20-byte nonce of printable characters: some clients treat it as a C string.
-std::string make_nonce() {
-  uint8_t raw[20];
-  RAND_bytes(raw, sizeof(raw));
-  std::string nonce(20, '\0');
-  for (size_t i = 0; i < nonce.size(); ++i) {
-    nonce[i] = static_cast<char>(33 + raw[i] % 94);
-  }
-  return nonce;
-}
-
 }  // namespace
+
+std::optional<config::User> find_user(const config::Config& config, std::string_view name) {
+  const config::User* user = config.find_user(name);
+  return user ? std::optional(*user) : std::nullopt;
+}
 
 ClientSession::ClientSession(Worker& worker, uint32_t id)
     : worker_(worker),
       id_(id),
       runtime_(worker.shared().runtime()),
+      runtime_generation_(worker.shared().runtime_generation()),
       history_(runtime_->config->routing.max_session_history) {
   client_ = std::make_unique<Stream>(worker_.loop(), static_cast<Stream::Handler&>(*this));
   links_.resize(runtime_->config->backends.size());
@@ -192,7 +187,7 @@ void ClientSession::on_handshake_response(const protocol::HandshakeResponse& res
     return;
   }
   schema_ = database_;
-  user_ = runtime_->config->find_user(username_);
+  user_ = find_user(*runtime_->config, username_);
   const std::string& plugin = response.auth_plugin_name;
   if (plugin.empty() || plugin == protocol::kNativePasswordPlugin) {
     verify_password(response.auth_response);
@@ -224,7 +219,7 @@ void ClientSession::on_auth_switch_reply() {
 
 void ClientSession::verify_password(std::string_view response) {
   empty_password_ = response.empty();
-  if (user_ == nullptr) {
+  if (!user_) {
     deny_access();
     return;
   }
@@ -318,6 +313,9 @@ void ClientSession::on_backend_ready(BackendConnection& backend, protocol::ByteV
 void ClientSession::on_backend_failed(BackendConnection& backend, const protocol::ErrPacket& err) {
   bump(worker_.stats().backend_connect_failures);
   const auto index = link_index(backend);
+  if (index && links_[*index].counters != nullptr) {
+    bump(links_[*index].counters->errors);
+  }
   if (stage_ == Stage::routing && index) {
     // A lazily opened connection failed: that backend is skipped for a while and the command is
     // routed again (to another replica, or the primary).
@@ -415,6 +413,9 @@ void ClientSession::retire_link(size_t backend) {
     return;
   }
   BackendConnection* b = link.conn.get();
+  if (link.counters != nullptr) {
+    link.counters->connections.fetch_sub(1, std::memory_order_relaxed);
+  }
   retiring_.push_back(std::move(link.conn));
   link = Link{};
   statements_.forget_backend(backend);

@@ -7,6 +7,8 @@
 //   client_routing.cpp    where a command runs: classification, routing, preparing a backend
 //                         connection (login, session-state replay, causal-read wait)
 //   client_statements.cpp prepared statements: one client id, one id per backend connection
+//   client_control.cpp    what the admin interface sees and does: session info, KILL, draining,
+//                         taking a reloaded config between commands, per-backend counters
 //
 // The session's own state (user, schema, session-state history, prepared statements,
 // transaction state) is kept apart from the backend connections, so that any connection can be
@@ -19,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "admin/metrics.h"
+#include "admin/results.h"
 #include "protocol/handshake.h"
 #include "protocol/response_tracker.h"
 #include "proxy/backend_connection.h"
@@ -32,6 +36,9 @@
 namespace replproxy::proxy {
 
 class Worker;
+
+// The config's account by name, as a copy (see ClientSession::user_).
+std::optional<config::User> find_user(const config::Config& config, std::string_view name);
 
 class ClientSession final : private Stream::Handler, private BackendConnection::Handler {
  public:
@@ -61,6 +68,14 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   uint32_t id() const { return id_; }
   Stage stage() const { return stage_; }
 
+  // For the admin interface, on the worker's loop thread.
+  admin::SessionInfo info() const;
+  // KILL SESSION: closes the client and its backend connections at once.
+  void kill();
+  // SET BACKEND ... MAINTENANCE drains a backend: an idle session lets go of its connection to
+  // it unless that connection holds the session's transaction or server-side state.
+  void drop_idle_link(std::string_view backend);
+
  private:
   // A backend connection of this session and how far it follows the session's state.
   struct Link {
@@ -70,6 +85,7 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
     bool tracks_gtid = false;      // session_track_system_variables includes last_gtid
     bool gtid_tracking_tried = false;
     bool unusable = false;         // could not be brought to the session's state
+    BackendCounters* counters = nullptr;  // the worker's counters for this backend
     bool ready() const {
       return conn && conn->stage() == BackendConnection::Stage::ready;
     }
@@ -164,6 +180,12 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   void connect_link(size_t backend);
   void mark_backend_down(size_t backend);
   void refresh_topology();
+  void adopt_runtime();
+  void drop_drained_links();
+  bool link_holds_state(size_t backend) const;
+  std::string pinned_reason() const;
+  void count_route(const router::Target& target, bool read);
+  void count_forwarded();
   router::SessionView session_view() const;
   std::optional<size_t> link_index(const BackendConnection& conn) const;
   void retire_link(size_t backend);
@@ -186,6 +208,7 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   Worker& worker_;
   uint32_t id_;
   std::shared_ptr<const Runtime> runtime_;
+  uint64_t runtime_generation_ = 0;  // SharedState::runtime_generation() of runtime_
   Stage stage_ = Stage::greeting;
   bool admitted_ = false;
   bool shutting_down_ = false;
@@ -205,7 +228,9 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   std::string username_;
   std::string database_;
   std::vector<std::pair<std::string, std::string>> attributes_;
-  const config::User* user_ = nullptr;
+  // A copy, so that a reload that changes or removes the user does not pull it from under a
+  // logged-in session (which keeps working, as on a server where the account is dropped).
+  std::optional<config::User> user_;
   protocol::Sha1Digest stage1_{};
   bool empty_password_ = false;
 
@@ -213,6 +238,7 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
   SessionHistory history_;
   PreparedStatements statements_;
   std::vector<router::BackendView> topology_;
+  std::vector<uint8_t> in_maintenance_;  // by backend index, from the last refresh_topology()
   router::ReplicaBalancer balancer_;
   bool in_transaction_ = false;
   std::optional<size_t> transaction_backend_;  // the backend holding the open transaction
@@ -233,6 +259,9 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
 
   // The command in flight.
   size_t current_ = 0;  // backend index serving it
+  admin::Route route_ = admin::Route::primary;
+  uint64_t command_started_ns_ = 0;  // uv_hrtime() at its arrival; 0 between commands
+  std::string statement_;            // its text (or command name), truncated, for SHOW SESSIONS
   Effects effects_;
   std::deque<Step> steps_;
   bool steps_planned_ = false;

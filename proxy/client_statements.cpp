@@ -89,6 +89,7 @@ bool ClientSession::route_statement_command(const protocol::Frame& frame, uint8_
   const router::Classification c = router::classify(statement->sql);
   router::Target target = router::decide(c, session_view(), router::TopologyView{topology_},
                                          runtime_->config->routing, runtime_->rules, balancer_);
+  count_route(target, c.is_read());
   if (target.is_error()) {
     client_->consume(frame_size);
     send_err(target.error_code, target.sql_state, target.message);
@@ -105,6 +106,10 @@ bool ClientSession::route_statement_command(const protocol::Frame& frame, uint8_
     // A prepared SET or USE cannot be replayed by statement id elsewhere.
     effects_.history.clear();
     effects_.pin_to_primary = true;
+  }
+  if (backend != target.backend) {
+    route_ = router::TopologyView{topology_}.primary() == backend ? admin::Route::primary
+                                                                  : admin::Route::replica;
   }
   causal_read_ = target.causal_read && backend == target.backend;
   retryable_read_ = backend == target.backend && is_retryable_read(target, c);

@@ -1,5 +1,7 @@
 #include "proxy/packets.h"
 
+#include <openssl/rand.h>
+
 namespace replproxy::proxy {
 
 void append_err(protocol::Bytes& out, uint8_t sequence_id, uint16_t code,
@@ -20,6 +22,16 @@ void append_ok(protocol::Bytes& out, uint8_t sequence_id, uint16_t status_flags,
   const size_t begin = protocol::begin_packet(out);
   protocol::encode_ok(ok, capabilities, out);
   protocol::finish_packet(out, begin, sequence_id);
+}
+
+std::string make_nonce() {
+  uint8_t raw[20];
+  RAND_bytes(raw, sizeof(raw));
+  std::string nonce(20, '\0');
+  for (size_t i = 0; i < nonce.size(); ++i) {
+    nonce[i] = static_cast<char>(33 + raw[i] % 94);
+  }
+  return nonce;
 }
 
 }  // namespace replproxy::proxy

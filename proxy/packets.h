@@ -3,6 +3,7 @@
 // Small helpers to build the packets the proxy itself sends.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "protocol/generic.h"
@@ -17,5 +18,8 @@ void append_err(protocol::Bytes& out, uint8_t sequence_id, uint16_t code,
 // Appends a framed OK packet with the given status flags.
 void append_ok(protocol::Bytes& out, uint8_t sequence_id, uint16_t status_flags,
                uint64_t capabilities);
+
+// A 20-byte nonce of printable characters for a greeting (some clients treat it as a C string).
+std::string make_nonce();
 
 }  // namespace replproxy::proxy

@@ -1,6 +1,8 @@
 #include "proxy/proxy_server.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "proxy/log.h"
@@ -60,6 +62,64 @@ std::vector<StatValue> ProxyServer::stats() const {
     add_stats(worker->stats(), totals);
   }
   return totals;
+}
+
+admin::LatencyHistogram ProxyServer::latency() const {
+  admin::LatencyHistogram histogram;
+  add_latency(WorkerStats{}, histogram);
+  for (const auto& worker : workers_) {
+    add_latency(worker->stats(), histogram);
+  }
+  return histogram;
+}
+
+std::map<std::string, BackendCounterTable::Totals, std::less<>> ProxyServer::backend_totals()
+    const {
+  std::map<std::string, BackendCounterTable::Totals, std::less<>> totals;
+  for (const auto& worker : workers_) {
+    worker->backend_counters().add_to(totals);
+  }
+  return totals;
+}
+
+bool ProxyServer::run_on_workers(const std::function<void(Worker&)>& task, uint32_t timeout_ms) {
+  // Shared with the tasks: a worker that answers after the timeout still finds it alive.
+  struct Pending {
+    std::mutex mutex;
+    std::condition_variable done;
+    size_t remaining = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  {
+    std::lock_guard lock(pending->mutex);
+    for (const auto& worker : workers_) {
+      const bool posted = worker->post([pending, task](Worker& w) {
+        task(w);
+        std::lock_guard lock(pending->mutex);
+        --pending->remaining;
+        pending->done.notify_all();
+      });
+      pending->remaining += posted ? 1 : 0;
+    }
+  }
+  std::unique_lock lock(pending->mutex);
+  return pending->done.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                [&] { return pending->remaining == 0; });
+}
+
+void ProxyServer::apply(std::shared_ptr<const Runtime> runtime) {
+  const auto config = runtime->config;
+  shared_.set_runtime(std::move(runtime));
+  if (config->health.enabled && prober_) {
+    prober_->set_config(config);
+  } else if (config->health.enabled) {
+    start_health();
+  } else if (prober_) {
+    prober_->stop();
+    prober_.reset();
+    shared_.set_snapshot(nullptr);
+    module_logger("proxy")->info("[health] removed: routing uses the configured roles");
+  }
 }
 
 void ProxyServer::stop() {

@@ -22,6 +22,13 @@ constexpr StatField kStatFields[] = {
     {"causal_read_timeouts", &WorkerStats::causal_read_timeouts},
     {"reads_rerouted", &WorkerStats::reads_rerouted},
     {"reads_retried", &WorkerStats::reads_retried},
+    {"queries_primary", &WorkerStats::queries_primary},
+    {"queries_replica", &WorkerStats::queries_replica},
+    {"queries_fallback", &WorkerStats::queries_fallback},
+    {"hint_routes", &WorkerStats::hint_routes},
+    {"rule_routes", &WorkerStats::rule_routes},
+    {"routing_errors", &WorkerStats::routing_errors},
+    {"sessions_killed", &WorkerStats::sessions_killed},
 };
 
 }  // namespace
@@ -42,6 +49,49 @@ void add_stats(const WorkerStats& stats, std::vector<StatValue>& totals) {
   }
   for (size_t i = 0; i < std::size(kStatFields) && i < totals.size(); ++i) {
     totals[i].value += (stats.*kStatFields[i].counter).load(std::memory_order_relaxed);
+  }
+}
+
+void WorkerStats::observe_latency(uint64_t ns) {
+  const double seconds = static_cast<double>(ns) / 1e9;
+  size_t bucket = 0;
+  while (bucket < kLatencyBounds.size() && seconds > kLatencyBounds[bucket]) {
+    ++bucket;
+  }
+  bump(latency_buckets[bucket]);
+  bump(latency_sum_ns, ns);
+}
+
+void add_latency(const WorkerStats& stats, admin::LatencyHistogram& out) {
+  out.bounds_seconds.assign(WorkerStats::kLatencyBounds.begin(), WorkerStats::kLatencyBounds.end());
+  out.counts.resize(stats.latency_buckets.size(), 0);
+  for (size_t i = 0; i < stats.latency_buckets.size(); ++i) {
+    const uint64_t n = stats.latency_buckets[i].load(std::memory_order_relaxed);
+    out.counts[i] += n;
+    out.count += n;
+  }
+  out.sum_seconds +=
+      static_cast<double>(stats.latency_sum_ns.load(std::memory_order_relaxed)) / 1e9;
+}
+
+BackendCounters& BackendCounterTable::get(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) {
+    it = by_name_.emplace(std::string(name), std::make_unique<BackendCounters>()).first;
+  }
+  return *it->second;
+}
+
+void BackendCounterTable::add_to(std::map<std::string, Totals, std::less<>>& totals) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, counters] : by_name_) {
+    Totals& t = totals[name];
+    for (size_t r = 0; r < admin::kRouteCount; ++r) {
+      t.queries[r] += counters->queries[r].load(std::memory_order_relaxed);
+    }
+    t.errors += counters->errors.load(std::memory_order_relaxed);
+    t.connections += counters->connections.load(std::memory_order_relaxed);
   }
 }
 
@@ -84,6 +134,7 @@ std::expected<std::shared_ptr<const Runtime>, std::string> make_runtime(
     return std::unexpected("[[routing.rules]]: " + rules.error());
   }
   runtime->rules = std::move(*rules);
+  runtime->rule_hits = std::make_unique<std::atomic<uint64_t>[]>(config->routing.rules.size());
   runtime->config = std::move(config);
   return runtime;
 }

@@ -54,6 +54,24 @@ void PreparedStatements::forget_backend(size_t backend) {
 
 void PreparedStatements::clear() { statements_.clear(); }
 
+void PreparedStatements::remap_backends(const std::vector<std::optional<size_t>>& moved) {
+  const auto to = [&](size_t backend) {
+    return backend < moved.size() ? moved[backend] : std::nullopt;
+  };
+  for (auto& [id, statement] : statements_) {
+    std::map<size_t, PreparedStatement::OnBackend> backends;
+    for (const auto& [backend, on] : statement.backends) {
+      if (const auto index = to(backend)) {
+        backends.emplace(*index, on);
+      }
+    }
+    statement.backends = std::move(backends);
+    if (statement.last_execute_backend) {
+      statement.last_execute_backend = to(*statement.last_execute_backend);
+    }
+  }
+}
+
 std::optional<ExecuteParameters> parse_execute_parameters(protocol::ByteView payload,
                                                           uint16_t num_params) {
   ExecuteParameters p;

@@ -75,6 +75,8 @@ class PreparedStatements {
   void remove(uint32_t client_id);
   // Forgets every id on one backend connection (it was replaced).
   void forget_backend(size_t backend);
+  // A reloaded config moved backend i to index moved[i] (nullopt: it is gone).
+  void remap_backends(const std::vector<std::optional<size_t>>& moved);
   void clear();
   size_t size() const { return statements_.size(); }
 

@@ -125,19 +125,32 @@ namespace {
 constexpr uint64_t kBackendDownMs = 5000;
 }  // namespace
 
-bool Worker::backend_down(size_t backend) {
-  return backend < backend_down_until_.size() && backend_down_until_[backend] > uv_now(&loop_);
+bool Worker::backend_down(const std::string& backend) {
+  if (backend_down_until_.empty()) {
+    return false;  // the usual case: no lookup on the data path
+  }
+  const auto it = backend_down_until_.find(backend);
+  return it != backend_down_until_.end() && it->second > uv_now(&loop_);
 }
 
-void Worker::mark_backend_down(size_t backend) {
-  if (backend_down_until_.size() <= backend) {
-    backend_down_until_.resize(backend + 1, 0);
-  }
+void Worker::mark_backend_down(const std::string& backend) {
   if (!backend_down(backend)) {
-    log()->warn("worker {}: backend {} cannot be reached; skipped for reads for {} ms", index_,
+    log()->warn("worker {}: backend '{}' cannot be reached; skipped for reads for {} ms", index_,
                 backend, kBackendDownMs);
   }
   backend_down_until_[backend] = uv_now(&loop_) + kBackendDownMs;
+}
+
+bool Worker::post(Task task) {
+  {
+    std::lock_guard lock(tasks_mutex_);
+    if (tasks_closed_) {
+      return false;
+    }
+    tasks_.push_back(std::move(task));
+  }
+  uv_async_send(&async_);
+  return true;
 }
 
 void Worker::request_shutdown(uint32_t grace_ms) {
@@ -148,6 +161,14 @@ void Worker::request_shutdown(uint32_t grace_ms) {
 
 void Worker::on_async(uv_async_t* async) {
   auto* self = static_cast<Worker*>(async->data);
+  std::vector<Task> tasks;
+  {
+    std::lock_guard lock(self->tasks_mutex_);
+    tasks.swap(self->tasks_);
+  }
+  for (Task& task : tasks) {
+    task(*self);
+  }
   if (self->shutdown_requested_.load() && !self->shutting_down_) {
     self->begin_shutdown();
   }
@@ -187,6 +208,13 @@ void Worker::maybe_finish() {
     return;
   }
   closed_all_ = true;
+  {
+    // Tasks posted from now on are dropped; those already queued run no more either, and are
+    // destroyed here so that whoever waits on them hears of it.
+    std::lock_guard lock(tasks_mutex_);
+    tasks_closed_ = true;
+    tasks_.clear();
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&grace_timer_), nullptr);
 }

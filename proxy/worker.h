@@ -7,7 +7,9 @@
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -42,9 +44,29 @@ class Worker {
   void reap(ClientSession* session);
 
   // Until health checks arrive, a backend that refused a connection is skipped for reads for a
-  // few seconds by every session of this worker.
-  bool backend_down(size_t backend);
-  void mark_backend_down(size_t backend);
+  // few seconds by every session of this worker. By name, so that it survives a reload.
+  bool backend_down(const std::string& backend);
+  void mark_backend_down(const std::string& backend);
+
+  BackendCounterTable& backend_counters() { return backend_counters_; }
+  const BackendCounterTable& backend_counters() const { return backend_counters_; }
+
+  // Runs `task` on this worker's loop thread, soon; thread-safe. False when the worker has
+  // stopped (the task is dropped).
+  using Task = std::function<void(Worker&)>;
+  bool post(Task task);
+  // For tasks: every session of this worker, on the loop thread.
+  template <typename F>
+  void for_each_session(F&& f) {
+    std::vector<ClientSession*> open;
+    open.reserve(sessions_.size());
+    for (auto& [raw, owned] : sessions_) {
+      open.push_back(raw);
+    }
+    for (ClientSession* s : open) {
+      f(*s);
+    }
+  }
 
  private:
   static void on_connection(uv_stream_t* server, int status);
@@ -69,7 +91,11 @@ class Worker {
   bool closed_all_ = false;
   std::unordered_map<ClientSession*, std::unique_ptr<ClientSession>> sessions_;
   std::atomic<size_t> session_count_{0};
-  std::vector<uint64_t> backend_down_until_;  // loop time (ms), by backend index
+  std::unordered_map<std::string, uint64_t> backend_down_until_;  // loop time (ms), by name
+  BackendCounterTable backend_counters_;
+  std::mutex tasks_mutex_;
+  std::vector<Task> tasks_;
+  bool tasks_closed_ = false;  // under tasks_mutex_: the async handle is closing
 };
 
 }  // namespace replproxy::proxy

@@ -198,7 +198,9 @@ Target Decider::fallback() {
     return make_error(route_error::kNoReplica, kGeneralState,
                       "replproxy: no replica is usable for this read (read_fallback = \"error\")");
   }
-  return primary();
+  Target target = primary();
+  target.fallback = target.kind == Target::Kind::primary;
+  return target;
 }
 
 // FOUND_ROWS(), ROW_COUNT() and diagnostics describe the previous statement of the connection

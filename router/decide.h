@@ -74,6 +74,8 @@ struct Target {
   // A hint, a rule or a read-only transaction would have sent a statement that is not a read to
   // a replica; it goes to the primary instead. Worth a log line.
   bool write_kept_on_primary = false;
+  // A read on the primary because no replica was usable (read_fallback = "primary").
+  bool fallback = false;
   // consistency = "read_your_writes" and a read of data goes to a replica: before running it,
   // make the replica wait (causal_read_timeout_ms) for the session's last write, if any.
   bool causal_read = false;

@@ -158,6 +158,16 @@ TEST(ConfigTable, MetricsListen) {
   EXPECT_NE(std::ranges::find(table.rows, Row{"metrics.listen", "[::1]:9100"}), table.rows.end());
 }
 
+TEST(HelpTable, OneRowPerCommand) {
+  const Table table = help_table();
+  EXPECT_EQ(table.columns, (std::vector<std::string>{"command", "description"}));
+  ASSERT_EQ(table.rows.size(), 11u);
+  EXPECT_EQ(table.rows[0][0], "SHOW BACKENDS");
+  EXPECT_NE(std::ranges::find(table.rows, Row{"KILL SESSION n",
+                                              "close client session n (its id in SHOW SESSIONS)"}),
+            table.rows.end());
+}
+
 TEST(VersionTables, OneRow) {
   EXPECT_EQ(version_table("0.1.0").rows, (std::vector<Row>{{"0.1.0"}}));
   EXPECT_EQ(version_comment_table("0.1.0").rows, (std::vector<Row>{{"replproxy 0.1.0 admin"}}));

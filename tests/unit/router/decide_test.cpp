@@ -85,6 +85,7 @@ TEST_F(Decide, ReadsFollowReplicaWeights) {
 TEST_F(Decide, UnusableReplicasAreSkipped) {
   backends_[kDb2].usable = false;
   EXPECT_EQ(names("SELECT 1", 3), (std::vector<std::string>{"db3", "db3", "db3"}));
+  EXPECT_FALSE(route("SELECT 1").fallback);
 }
 
 TEST_F(Decide, NoUsableReplicaFallsBackToThePrimaryByDefault) {
@@ -93,6 +94,8 @@ TEST_F(Decide, NoUsableReplicaFallsBackToThePrimaryByDefault) {
   const Target target = route("SELECT 1");
   expect_target(target, Kind::primary, kDb1);
   EXPECT_FALSE(target.causal_read);
+  EXPECT_TRUE(target.fallback);  // counted as route="fallback" in the metrics
+  EXPECT_FALSE(route("INSERT INTO t VALUES (1)").fallback);
 }
 
 TEST_F(Decide, NoUsableReplicaIsAnErrorWithReadFallbackError) {
