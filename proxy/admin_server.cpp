@@ -60,21 +60,9 @@ void AdminSession::start() {
 }
 
 void AdminSession::send_greeting() {
-  protocol::InitialHandshake greeting;
-  greeting.server_version = std::string("5.5.5-replproxy-") + REPLPROXY_VERSION + "-admin";
-  greeting.connection_id = id_;
-  nonce_ = make_nonce();
-  greeting.auth_plugin_data = nonce_;
-  server_capabilities_ = kAdminCapabilities | (runtime_->client_tls ? cap::kSsl : 0);
-  greeting.capabilities = server_capabilities_;
-  greeting.character_set = protocol::kUtf8mb4GeneralCi;
-  greeting.status_flags = protocol::status::kAutocommit;
-  greeting.auth_plugin_name = std::string(protocol::kNativePasswordPlugin);
-  protocol::Bytes out;
-  const size_t begin = protocol::begin_packet(out);
-  protocol::encode_initial_handshake(greeting, out);
-  sequence_id_ = protocol::finish_packet(out, begin, 0);
-  stream_->write(std::move(out));
+  const uint64_t capabilities = kAdminCapabilities | (runtime_->client_tls ? cap::kSsl : 0);
+  stream_->write(handshake_.greeting(std::string("5.5.5-replproxy-") + REPLPROXY_VERSION + "-admin",
+                                     id_, capabilities, sequence_id_));
 }
 
 void AdminSession::on_readable(Stream&) {
@@ -95,50 +83,43 @@ void AdminSession::on_readable(Stream&) {
 }
 
 void AdminSession::on_greeting_reply() {
-  auto packet = protocol::decode_packet(stream_->input(), sequence_id_);
-  if (!packet) {
-    if (packet.error() != protocol::CodecErrc::not_enough_input) {
-      protocol_error("malformed handshake response");
-    }
-    return;
-  }
-  const protocol::Bytes payload(packet->payload.begin(), packet->payload.end());
-  sequence_id_ = static_cast<uint8_t>(packet->last_sequence_id + 1);
-  stream_->consume(packet->consumed);
-  if (protocol::is_ssl_request(payload)) {
-    if (!runtime_->client_tls || stream_->tls_active()) {
-      protocol_error("unexpected SSLRequest");
+  protocol::HandshakeResponse response;
+  switch (handshake_.read_reply(*stream_, sequence_id_, response)) {
+    case ServerHandshake::Reply::incomplete:
       return;
-    }
-    stage_ = Stage::tls_handshake;
-    if (!stream_->start_tls_server(runtime_->client_tls.get())) {
-      close("cannot start TLS");
-    }
-    return;
+    case ServerHandshake::Reply::malformed:
+      protocol_error("malformed handshake response");
+      return;
+    case ServerHandshake::Reply::ssl_request:
+      if (!runtime_->client_tls || stream_->tls_active()) {
+        protocol_error("unexpected SSLRequest");
+        return;
+      }
+      stage_ = Stage::tls_handshake;
+      if (!stream_->start_tls_server(runtime_->client_tls.get())) {
+        close("cannot start TLS");
+      }
+      return;
+    case ServerHandshake::Reply::response:
+      on_handshake_response(response);
+      return;
   }
-  auto response = protocol::decode_handshake_response(payload);
-  if (!response) {
-    protocol_error("malformed handshake response");
-    return;
-  }
-  capabilities_ = response->capabilities & server_capabilities_;
-  username_ = response->username;
+}
+
+void AdminSession::on_handshake_response(const protocol::HandshakeResponse& response) {
+  capabilities_ = response.capabilities & handshake_.capabilities();
+  username_ = response.username;
   if (!(capabilities_ & cap::kProtocol41)) {
     send_err(protocol::errc::kHandshake, "08S01", "replproxy needs a client that speaks 4.1");
     close("client too old");
     return;
   }
-  const std::string& plugin = response->auth_plugin_name;
+  const std::string& plugin = response.auth_plugin_name;
   if (plugin.empty() || plugin == protocol::kNativePasswordPlugin) {
-    verify_password(response->auth_response);
+    verify_password(response.auth_response);
     return;
   }
-  protocol::Bytes out;
-  const size_t begin = protocol::begin_packet(out);
-  protocol::encode_auth_switch_request({std::string(protocol::kNativePasswordPlugin), nonce_},
-                                       out);
-  sequence_id_ = protocol::finish_packet(out, begin, sequence_id_);
-  stream_->write(std::move(out));
+  stream_->write(handshake_.auth_switch_request(sequence_id_));
   stage_ = Stage::auth_switch;
 }
 
@@ -153,17 +134,13 @@ void AdminSession::on_tls_ready(Stream&) {
 }
 
 void AdminSession::on_auth_switch_reply() {
-  auto packet = protocol::decode_packet(stream_->input(), sequence_id_);
-  if (!packet) {
-    if (packet.error() != protocol::CodecErrc::not_enough_input) {
-      protocol_error("malformed auth switch response");
-    }
-    return;
+  bool malformed = false;
+  const auto response = handshake_.read_auth_switch_reply(*stream_, sequence_id_, malformed);
+  if (malformed) {
+    protocol_error("malformed auth switch response");
+  } else if (response) {
+    verify_password(*response);
   }
-  const std::string response(protocol::as_chars(packet->payload));
-  sequence_id_ = static_cast<uint8_t>(packet->last_sequence_id + 1);
-  stream_->consume(packet->consumed);
-  verify_password(response);
 }
 
 // Only [admin]'s account: application users cannot log in here.
@@ -171,7 +148,7 @@ void AdminSession::verify_password(std::string_view response) {
   empty_password_ = response.empty();
   const config::User& admin = runtime_->config->admin.user;
   const bool known = username_ == admin.name &&
-                     protocol::native_password_verify(response, nonce_, admin.password_stage2);
+                     protocol::native_password_verify(response, handshake_.nonce(), admin.password_stage2);
   if (!known) {
     const std::string host = peer_.substr(0, peer_.rfind(':'));
     log()->warn("[admin {}] access denied for user '{}' from {}", id_, username_, peer_);

@@ -18,6 +18,7 @@
 #include "admin/command.h"
 #include "admin/results.h"
 #include "proxy/runtime.h"
+#include "proxy/server_handshake.h"
 #include "proxy/stream.h"
 
 namespace replproxy::proxy {
@@ -73,6 +74,7 @@ class AdminSession final : private Stream::Handler {
 
   void send_greeting();
   void on_greeting_reply();
+  void on_handshake_response(const protocol::HandshakeResponse& response);
   void on_auth_switch_reply();
   void verify_password(std::string_view response);
   void process_commands();
@@ -90,8 +92,7 @@ class AdminSession final : private Stream::Handler {
   std::string peer_;
   Stage stage_ = Stage::greeting;
   uint8_t sequence_id_ = 0;
-  std::string nonce_;
-  uint64_t server_capabilities_ = 0;
+  ServerHandshake handshake_;
   uint64_t capabilities_ = 0;
   std::string username_;
   bool empty_password_ = false;

@@ -500,12 +500,7 @@ void ClientSession::handle_change_user(protocol::ByteView payload) {
     verify_password(request->auth_response);
     return;
   }
-  protocol::Bytes out;
-  const size_t begin = protocol::begin_packet(out);
-  protocol::encode_auth_switch_request(
-      {std::string(protocol::kNativePasswordPlugin), nonce_}, out);
-  sequence_id_ = protocol::finish_packet(out, begin, sequence_id_);
-  client_->write(std::move(out));
+  client_->write(handshake_.auth_switch_request(sequence_id_));
   stage_ = Stage::auth_switch;
 }
 

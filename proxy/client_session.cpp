@@ -1,6 +1,5 @@
 #include "proxy/client_session.h"
 
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <spdlog/spdlog.h>
@@ -80,24 +79,9 @@ void ClientSession::start() {
 }
 
 void ClientSession::send_greeting() {
-  protocol::InitialHandshake greeting;
-  greeting.server_version = *worker_.shared().server_version();
-  greeting.connection_id = id_;
-  nonce_ = make_nonce();
-  greeting.auth_plugin_data = nonce_;
-  server_capabilities_ = kServerCapabilities;
-  if (runtime_->client_tls) {
-    server_capabilities_ |= cap::kSsl;
-  }
-  greeting.capabilities = server_capabilities_;
-  greeting.character_set = protocol::kUtf8mb4GeneralCi;
-  greeting.status_flags = protocol::status::kAutocommit;
-  greeting.auth_plugin_name = std::string(protocol::kNativePasswordPlugin);
-  protocol::Bytes out;
-  const size_t begin = protocol::begin_packet(out);
-  protocol::encode_initial_handshake(greeting, out);
-  sequence_id_ = protocol::finish_packet(out, begin, 0);
-  client_->write(std::move(out));
+  const uint64_t capabilities = kServerCapabilities | (runtime_->client_tls ? cap::kSsl : 0);
+  client_->write(handshake_.greeting(*worker_.shared().server_version(), id_, capabilities,
+                                     sequence_id_));
 }
 
 void ClientSession::on_readable(Stream&) {
@@ -126,33 +110,27 @@ void ClientSession::on_readable(Stream&) {
 }
 
 void ClientSession::on_greeting_reply() {
-  auto packet = protocol::decode_packet(client_->input(), sequence_id_);
-  if (!packet) {
-    if (packet.error() != protocol::CodecErrc::not_enough_input) {
-      protocol_error("malformed handshake response");
-    }
-    return;
-  }
-  const protocol::Bytes payload(packet->payload.begin(), packet->payload.end());
-  sequence_id_ = static_cast<uint8_t>(packet->last_sequence_id + 1);
-  client_->consume(packet->consumed);
-  if (protocol::is_ssl_request(payload)) {
-    if (!runtime_->client_tls || client_->tls_active()) {
-      protocol_error("unexpected SSLRequest");
+  protocol::HandshakeResponse response;
+  switch (handshake_.read_reply(*client_, sequence_id_, response)) {
+    case ServerHandshake::Reply::incomplete:
       return;
-    }
-    stage_ = Stage::tls_handshake;
-    if (!client_->start_tls_server(runtime_->client_tls.get())) {
-      close("cannot start TLS");
-    }
-    return;
+    case ServerHandshake::Reply::malformed:
+      protocol_error("malformed handshake response");
+      return;
+    case ServerHandshake::Reply::ssl_request:
+      if (!runtime_->client_tls || client_->tls_active()) {
+        protocol_error("unexpected SSLRequest");
+        return;
+      }
+      stage_ = Stage::tls_handshake;
+      if (!client_->start_tls_server(runtime_->client_tls.get())) {
+        close("cannot start TLS");
+      }
+      return;
+    case ServerHandshake::Reply::response:
+      on_handshake_response(response);
+      return;
   }
-  auto response = protocol::decode_handshake_response(payload);
-  if (!response) {
-    protocol_error("malformed handshake response");
-    return;
-  }
-  on_handshake_response(*response);
 }
 
 void ClientSession::on_tls_ready(Stream&) {
@@ -168,7 +146,7 @@ void ClientSession::on_tls_ready(Stream&) {
 }
 
 void ClientSession::on_handshake_response(const protocol::HandshakeResponse& response) {
-  client_capabilities_ = response.capabilities & server_capabilities_;
+  client_capabilities_ = response.capabilities & handshake_.capabilities();
   username_ = response.username;
   database_ = response.database;
   character_set_ = response.character_set;
@@ -194,27 +172,18 @@ void ClientSession::on_handshake_response(const protocol::HandshakeResponse& res
     return;
   }
   // Ask the client to answer with mysql_native_password instead of its default plugin.
-  protocol::Bytes out;
-  const size_t begin = protocol::begin_packet(out);
-  protocol::encode_auth_switch_request(
-      {std::string(protocol::kNativePasswordPlugin), nonce_}, out);
-  sequence_id_ = protocol::finish_packet(out, begin, sequence_id_);
-  client_->write(std::move(out));
+  client_->write(handshake_.auth_switch_request(sequence_id_));
   stage_ = Stage::auth_switch;
 }
 
 void ClientSession::on_auth_switch_reply() {
-  auto packet = protocol::decode_packet(client_->input(), sequence_id_);
-  if (!packet) {
-    if (packet.error() != protocol::CodecErrc::not_enough_input) {
-      protocol_error("malformed auth switch response");
-    }
-    return;
+  bool malformed = false;
+  const auto response = handshake_.read_auth_switch_reply(*client_, sequence_id_, malformed);
+  if (malformed) {
+    protocol_error("malformed auth switch response");
+  } else if (response) {
+    verify_password(*response);
   }
-  const std::string response(protocol::as_chars(packet->payload));
-  sequence_id_ = static_cast<uint8_t>(packet->last_sequence_id + 1);
-  client_->consume(packet->consumed);
-  verify_password(response);
 }
 
 void ClientSession::verify_password(std::string_view response) {
@@ -223,7 +192,7 @@ void ClientSession::verify_password(std::string_view response) {
     deny_access();
     return;
   }
-  auto stage1 = protocol::native_password_verify(response, nonce_, user_->password_stage2);
+  auto stage1 = protocol::native_password_verify(response, handshake_.nonce(), user_->password_stage2);
   if (!stage1) {
     deny_access();
     return;

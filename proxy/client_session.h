@@ -27,6 +27,7 @@
 #include "protocol/response_tracker.h"
 #include "proxy/backend_connection.h"
 #include "proxy/runtime.h"
+#include "proxy/server_handshake.h"
 #include "proxy/session_state.h"
 #include "proxy/stream.h"
 #include "router/classifier.h"
@@ -221,8 +222,7 @@ class ClientSession final : private Stream::Handler, private BackendConnection::
 
   // Connection phase.
   uint8_t sequence_id_ = 0;  // next sequence id towards the client
-  std::string nonce_;
-  uint64_t server_capabilities_ = 0;
+  ServerHandshake handshake_;
   uint64_t client_capabilities_ = 0;
   uint8_t character_set_ = 0;
   std::string username_;

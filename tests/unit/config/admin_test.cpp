@@ -6,33 +6,16 @@
 #include <vector>
 
 #include "config/config.h"
+#include "tests/unit/config/config_test_util.h"
 #include "protocol/auth.h"
 
 namespace replproxy::config {
 namespace {
 
-constexpr std::string_view kSource = "test.toml";
-
-constexpr std::string_view kUserAndBackend =
-    "[[users]]\nname = \"app\"\npassword = \"app\"\n"
-    "[[backends]]\nname = \"db1\"\naddress = \"127.0.0.1:3307\"\n";
-
-// Appended after the text under test, so that its line numbers start at 1.
-std::string with_user_and_backend(std::string_view head) {
-  return std::string(head) + std::string(kUserAndBackend);
-}
-
-Config parse_valid(std::string_view text) {
-  auto config = parse_config(text, kSource);
-  EXPECT_TRUE(config.has_value()) << ::testing::PrintToString(config ? std::vector<std::string>{}
-                                                                     : config.error().messages);
-  return config ? *config : Config{};
-}
-
-std::vector<std::string> errors_of(std::string_view text) {
-  auto config = parse_config(text, kSource);
-  return config ? std::vector<std::string>{} : config.error().messages;
-}
+using test::errors_of;
+using test::kSource;
+using test::parse_valid;
+using test::with_user_and_backend;
 
 TEST(AdminConfig, AbsentMeansNoListener) {
   const Config config = parse_valid(with_user_and_backend(""));

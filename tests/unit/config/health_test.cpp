@@ -6,11 +6,14 @@
 #include <vector>
 
 #include "config/config.h"
+#include "tests/unit/config/config_test_util.h"
 
 namespace replproxy::config {
 namespace {
 
-constexpr std::string_view kSource = "test.toml";
+using test::errors_of;
+using test::kSource;
+using test::parse_valid;
 
 constexpr std::string_view kUser = "[[users]]\nname = \"app\"\npassword = \"app\"\n";
 constexpr std::string_view kTwoBackends =
@@ -20,18 +23,6 @@ constexpr std::string_view kTwoBackends =
 // Appended after the text under test, so that its line numbers start at 1.
 std::string with_user_and_backends(std::string_view head) {
   return std::string(head) + std::string(kUser) + std::string(kTwoBackends);
-}
-
-Config parse_valid(std::string_view text) {
-  auto config = parse_config(text, kSource);
-  EXPECT_TRUE(config.has_value()) << ::testing::PrintToString(config ? std::vector<std::string>{}
-                                                                     : config.error().messages);
-  return config ? *config : Config{};
-}
-
-std::vector<std::string> errors_of(std::string_view text) {
-  auto config = parse_config(text, kSource);
-  return config ? std::vector<std::string>{} : config.error().messages;
 }
 
 TEST(HealthConfig, AbsentMeansDisabledWithDefaults) {

@@ -6,11 +6,14 @@
 #include <vector>
 
 #include "config/config.h"
+#include "tests/unit/config/config_test_util.h"
 
 namespace replproxy::config {
 namespace {
 
-constexpr std::string_view kSource = "test.toml";
+using test::errors_of;
+using test::kSource;
+using test::parse_valid;
 
 // Appended after the text under test, so that its line numbers start at 1.
 std::string with_user_and_backends(std::string_view head) {
@@ -18,18 +21,6 @@ std::string with_user_and_backends(std::string_view head) {
          "[[users]]\nname = \"app\"\npassword = \"app\"\n"
          "[[backends]]\nname = \"db1\"\naddress = \"127.0.0.1:3307\"\n"
          "[[backends]]\nname = \"db2\"\naddress = \"127.0.0.1:3308\"\nrole = \"replica\"\n";
-}
-
-Config parse_valid(std::string_view text) {
-  auto config = parse_config(text, kSource);
-  EXPECT_TRUE(config.has_value()) << ::testing::PrintToString(config ? std::vector<std::string>{}
-                                                                     : config.error().messages);
-  return config ? *config : Config{};
-}
-
-std::vector<std::string> errors_of(std::string_view text) {
-  auto config = parse_config(text, kSource);
-  return config ? std::vector<std::string>{} : config.error().messages;
 }
 
 TEST(RoutingConfig, Defaults) {
