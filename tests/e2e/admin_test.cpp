@@ -51,6 +51,7 @@ std::vector<AdminRow> parse_batch(const std::string& output) {
 struct Topology {
   bool replica2 = true;
   std::string more_toml;
+  bool tls = false;  // [proxy] tls_cert/tls_key from the sandbox: both ports offer TLS
 };
 
 // A proxy over the sandbox with [health], [admin] and [metrics] on free ports.
@@ -70,6 +71,10 @@ class AdminProxy {
       options.backends.push_back({"replica2", sb_.port("replica2"), "replica"});
     }
     options.connect_timeout_ms = 2000;
+    if (topology.tls) {
+      options.tls_cert = sb_.tls_dir() + "/server-cert.pem";
+      options.tls_key = sb_.tls_dir() + "/server-key.pem";
+    }
     options.extra_toml = "[health]\nuser = \"monitor\"\npassword = \"monitor\"\ninterval_ms = " +
                          std::to_string(kIntervalMs) + "\n\n[admin]\nlisten = \"127.0.0.1:" +
                          std::to_string(admin_port_) +
@@ -143,12 +148,6 @@ double sample(const std::string& text, const std::string& name_and_labels) {
     }
   }
   return -1;
-}
-
-void sql_on(const Sandbox& sb, const std::string& server, const std::string& sql) {
-  auto c = connect_direct(sb, server);
-  ASSERT_TRUE(c);
-  c->must(sql);
 }
 
 bool all_fit(const AdminProxy& proxy, const std::vector<std::string>& names) {
@@ -239,21 +238,26 @@ TEST_F(AdminInterface, CredentialsAreKeptApartFromTheClientPort) {
   EXPECT_EQ(proxy.admin("SHOW VERSION").status, 0);
 }
 
+TEST_F(AdminInterface, TlsLikeTheClientPort) {
+  AdminProxy proxy(sandbox(), {.tls = true});
+  ASSERT_TRUE(proxy.start());
+  auto c = must_connect({.port = proxy.admin_port(),
+                         .user = "admin",
+                         .password = "s3cret",
+                         .ssl_ca = sandbox().ca(),
+                         .verify_server_cert = true});
+  ASSERT_TRUE(c);
+  const char* cipher = mysql_get_ssl_cipher(c->get());
+  ASSERT_NE(cipher, nullptr) << "the admin session is not encrypted";
+  EXPECT_GT(std::string(cipher).size(), 0u);
+  EXPECT_EQ(c->scalar("SHOW VERSION"), "0.1.0");
+}
+
 TEST_F(AdminInterface, LaggingReplicaShowsLaggingWithItsLag) {
   AdminProxy proxy(sandbox(), {});
   ASSERT_TRUE(proxy.start());
   ASSERT_TRUE(wait_until([&] { return all_fit(proxy, {"replica1", "replica2"}); }, 10s));
-  struct RestoreDelay {
-    const Sandbox& sb;
-    ~RestoreDelay() {
-      sql_on(sb, "replica1", "STOP SLAVE");
-      sql_on(sb, "replica1", "CHANGE MASTER TO MASTER_DELAY = 0");
-      sql_on(sb, "replica1", "START SLAVE");
-    }
-  } restore{sandbox()};
-  sql_on(sandbox(), "replica1", "STOP SLAVE");
-  sql_on(sandbox(), "replica1", "CHANGE MASTER TO MASTER_DELAY = 4");
-  sql_on(sandbox(), "replica1", "START SLAVE");
+  const ScopedReplicaDelay delay(sandbox(), "replica1", 4);
   AdminRow row;
   ASSERT_TRUE(wait_until(
       [&] {

@@ -656,6 +656,27 @@ ScopedSchema::~ScopedSchema() {
   return ::testing::AssertionSuccess();
 }
 
+void sql_on(const Sandbox& sandbox, const std::string& server, const std::string& sql) {
+  auto c = connect_direct(sandbox, server);
+  ASSERT_TRUE(c) << "no connection to " << server;
+  c->must(sql);
+}
+
+ScopedReplicaDelay::ScopedReplicaDelay(const Sandbox& sandbox, std::string replica, int seconds)
+    : sandbox_(sandbox), replica_(std::move(replica)) {
+  set_delay(seconds);
+}
+
+void ScopedReplicaDelay::set_delay(int seconds) {
+  if (seconds == seconds_) {
+    return;
+  }
+  seconds_ = seconds;
+  sql_on(sandbox_, replica_, "STOP SLAVE");
+  sql_on(sandbox_, replica_, "CHANGE MASTER TO MASTER_DELAY = " + std::to_string(seconds));
+  sql_on(sandbox_, replica_, "START SLAVE");
+}
+
 std::string mariadb_cli(int port, const std::string& db, const std::string& args,
                         const std::string& user, const std::string& password) {
   std::string cmd = "mariadb --no-defaults --skip-ssl --batch --connect-timeout=10 -h127.0.0.1 -P" +

@@ -254,6 +254,25 @@ Rows fetch_all(MYSQL_RES* res);
 
 // Opens a connection, reporting a failure to gtest (use with ASSERT_TRUE(conn)).
 std::optional<Connection> must_connect(const ConnectOptions& options);
+// Runs SQL as root on the sandbox server NAME, reporting a failure to gtest.
+void sql_on(const Sandbox& sandbox, const std::string& server, const std::string& sql);
+
+// Delays a replica's SQL thread by SECONDS (CHANGE MASTER TO MASTER_DELAY) until set_delay(0) or
+// the end of the scope, pass or fail.
+class ScopedReplicaDelay {
+ public:
+  ScopedReplicaDelay(const Sandbox& sandbox, std::string replica, int seconds);
+  ~ScopedReplicaDelay() { set_delay(0); }
+  ScopedReplicaDelay(const ScopedReplicaDelay&) = delete;
+  ScopedReplicaDelay& operator=(const ScopedReplicaDelay&) = delete;
+  void set_delay(int seconds);
+
+ private:
+  const Sandbox& sandbox_;
+  std::string replica_;
+  int seconds_ = 0;
+};
+
 // A plaintext connection to the sandbox server NAME as root.
 std::optional<Connection> connect_direct(const Sandbox& sandbox,
                                          const std::string& name = "primary",

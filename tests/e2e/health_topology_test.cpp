@@ -36,12 +36,6 @@ std::unique_ptr<ProxyProcess> start_health_proxy(const Sandbox& sb, const std::s
 
 Tally tally(Connection& c, int n) { return e2e::tally(c, "SELECT @@server_id", n); }
 
-void sql_on(const Sandbox& sb, const std::string& server, const std::string& sql) {
-  auto c = connect_direct(sb, server);
-  ASSERT_TRUE(c);
-  c->must(sql);
-}
-
 class HealthTopology : public E2eTest {};
 
 // A replica delayed by MASTER_DELAY lags as soon as the heartbeat (written every 250 ms) is older
@@ -56,17 +50,7 @@ TEST_F(HealthTopology, LaggingReplicaLeavesTheRotationAndComesBack) {
   Tally before = tally(*c, 20);
   ASSERT_EQ(before, (Tally{{r1, 10}, {r2, 10}})) << to_string(before);
 
-  struct RestoreDelay {
-    const Sandbox& sb;
-    ~RestoreDelay() {
-      sql_on(sb, "replica1", "STOP SLAVE");
-      sql_on(sb, "replica1", "CHANGE MASTER TO MASTER_DELAY = 0");
-      sql_on(sb, "replica1", "START SLAVE");
-    }
-  } restore{sandbox()};
-  sql_on(sandbox(), "replica1", "STOP SLAVE");
-  sql_on(sandbox(), "replica1", "CHANGE MASTER TO MASTER_DELAY = 4");
-  sql_on(sandbox(), "replica1", "START SLAVE");
+  ScopedReplicaDelay delay(sandbox(), "replica1", 4);
   const auto delayed_at = std::chrono::steady_clock::now();
 
   ASSERT_TRUE(wait_until([&] { return !tally(*c, 10).contains(r1); }, 15s))
@@ -83,9 +67,7 @@ TEST_F(HealthTopology, LaggingReplicaLeavesTheRotationAndComesBack) {
     std::cerr << log;
   }
 
-  sql_on(sandbox(), "replica1", "STOP SLAVE");
-  sql_on(sandbox(), "replica1", "CHANGE MASTER TO MASTER_DELAY = 0");
-  sql_on(sandbox(), "replica1", "START SLAVE");
+  delay.set_delay(0);
   EXPECT_TRUE(wait_until([&] { return tally(*c, 10).contains(r1); }, 20s))
       << "replica1 did not come back after catching up";
   EXPECT_TRUE(proxy->alive());
