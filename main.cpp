@@ -14,6 +14,7 @@
 #include "proxy/controller.h"
 #include "proxy/log.h"
 #include "proxy/metrics_server.h"
+#include "proxy/ping.h"
 #include "proxy/proxy_server.h"
 
 namespace {
@@ -136,12 +137,21 @@ int main(int argc, char** argv) {
   CLI::App app{"replproxy: a replication-aware MySQL/MariaDB proxy"};
   std::string config_path;
   std::string check_path;
+  std::string ping_target;
   app.add_option("-c,--config", config_path, "Configuration file (TOML)");
   app.add_option("--check-config", check_path,
                  "Validate a configuration file and exit: 0 when valid, 1 with the errors");
+  app.add_option("--ping", ping_target,
+                 "Connect to HOST:PORT, read the MySQL server greeting and exit: 0 when it "
+                 "came, 1 with the reason (for health checks; no login)")
+      ->option_text("HOST:PORT");
   app.set_version_flag("-V,--version", std::string("replproxy ") + REPLPROXY_VERSION);
   CLI11_PARSE(app, argc, argv);
 
+  if (!ping_target.empty()) {
+    return replproxy::proxy::ping_command(ping_target, replproxy::proxy::kPingTimeout, std::cout,
+                                          std::cerr);
+  }
   if (!check_path.empty()) {
     auto config = load_or_report(check_path);
     if (!config) {

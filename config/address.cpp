@@ -146,4 +146,9 @@ std::expected<Address, std::string> parse_address(std::string_view text, HostKin
 }
 
 }  // namespace internal
+
+std::expected<Address, std::string> parse_host_port(std::string_view text) {
+  return internal::parse_address(text, internal::HostKind::name_or_ip);
+}
+
 }  // namespace replproxy::config

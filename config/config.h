@@ -7,6 +7,7 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/auth.h"
@@ -174,5 +175,10 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view text,
                                                  std::string_view source_name);
 // Reads and parses a file; an unreadable file is one error "FILE: cannot read: reason".
 std::expected<Config, ConfigErrors> load_config_file(const std::string& path);
+
+// Parses "HOST:PORT" by the rules of a backend's `address` (HOST a host name or an IP literal,
+// IPv6 as "[::1]:3306"), for addresses given on the command line such as --ping's. On failure,
+// the reason, e.g. "expected HOST:PORT".
+std::expected<Address, std::string> parse_host_port(std::string_view text);
 
 }  // namespace replproxy::config
