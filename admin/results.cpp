@@ -98,14 +98,8 @@ Table backends_table(const config::Config& config, const health::Snapshot* snaps
   for (size_t i = 0; i < config.backends.size(); ++i) {
     const config::Backend& backend = config.backends[i];
     const BackendTraffic seen = i < traffic.size() ? traffic[i] : BackendTraffic{};
-    const health::BackendHealth* health = nullptr;
-    if (snapshot != nullptr) {
-      for (const auto& b : snapshot->backends) {
-        if (b.name == backend.name) {
-          health = &b;
-        }
-      }
-    }
+    const health::BackendHealth* health =
+        snapshot != nullptr ? snapshot->find(backend.name, i) : nullptr;
     if (health != nullptr) {
       table.rows.push_back(probed_row(backend, *health, seen));
     } else if (config.health.enabled) {

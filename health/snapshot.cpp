@@ -2,6 +2,22 @@
 
 namespace replproxy::health {
 
+const BackendHealth* Snapshot::find(std::string_view name, size_t hint) const {
+  if (hint < backends.size() && backends[hint].name == name) {
+    return &backends[hint];
+  }
+  for (const BackendHealth& b : backends) {
+    if (b.name == name) {
+      return &b;
+    }
+  }
+  return nullptr;
+}
+
+const std::string* Snapshot::primary_name() const {
+  return primary && *primary < backends.size() ? &backends[*primary].name : nullptr;
+}
+
 std::string_view to_string(BackendState state) {
   switch (state) {
     case BackendState::fit:

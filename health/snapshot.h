@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -57,6 +58,13 @@ struct Snapshot {
   // Said once in the log and always in the admin view when the heartbeat cannot be used.
   std::string heartbeat_note;
   std::vector<std::string> warnings;  // e.g. auto_increment settings that let writers collide
+
+  // The backend named `name`, or null. By name, since a reloaded config may have moved a backend
+  // to another index or added one the snapshot does not know yet; `hint` is the index to try
+  // first (the usual case: same order as the config).
+  const BackendHealth* find(std::string_view name, size_t hint = SIZE_MAX) const;
+  // The current primary's name; null when there is none.
+  const std::string* primary_name() const;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

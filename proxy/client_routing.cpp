@@ -548,24 +548,13 @@ void ClientSession::refresh_topology() {
   const health::SnapshotPtr snapshot = worker_.shared().snapshot();
   topology_.resize(backends.size());
   in_maintenance_.assign(backends.size(), 0);
-  const std::string* primary = nullptr;
-  if (snapshot && snapshot->primary && *snapshot->primary < snapshot->backends.size()) {
-    primary = &snapshot->backends[*snapshot->primary].name;
-  }
+  const std::string* primary = snapshot ? snapshot->primary_name() : nullptr;
   for (size_t i = 0; i < backends.size(); ++i) {
     router::BackendView& view = topology_[i];
     view.name = backends[i].name;
     view.weight = backends[i].weight;
-    const health::BackendHealth* health = nullptr;
-    if (snapshot) {
-      if (i < snapshot->backends.size() && snapshot->backends[i].name == backends[i].name) {
-        health = &snapshot->backends[i];
-      } else {
-        for (const auto& b : snapshot->backends) {
-          health = b.name == backends[i].name ? &b : health;
-        }
-      }
-    }
+    const health::BackendHealth* health =
+        snapshot ? snapshot->find(backends[i].name, i) : nullptr;
     if (health != nullptr) {
       const bool is_primary = primary != nullptr && *primary == backends[i].name;
       view.role = is_primary ? config::BackendRole::primary : config::BackendRole::replica;

@@ -30,17 +30,6 @@ spdlog::level::level_enum spdlog_level(config::LogLevel level) {
   return kLevels[static_cast<size_t>(level)];
 }
 
-const health::BackendHealth* health_of(const health::Snapshot* snapshot, const std::string& name) {
-  if (snapshot != nullptr) {
-    for (const auto& b : snapshot->backends) {
-      if (b.name == name) {
-        return &b;
-      }
-    }
-  }
-  return nullptr;
-}
-
 // Settings a reload cannot change in a running process: its sockets and threads.
 std::vector<std::string> needs_restart(const config::Config& running, const config::Config& next) {
   std::vector<std::string> keys;
@@ -174,7 +163,7 @@ AdminReply Controller::set_maintenance(const std::string& backend, bool on) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
     const auto snapshot = server_.shared().snapshot();
-    const health::BackendHealth* health = health_of(snapshot.get(), backend);
+    const health::BackendHealth* health = snapshot ? snapshot->find(backend) : nullptr;
     if (health != nullptr && health->state == health::BackendState::maintenance) {
       break;
     }
@@ -267,10 +256,9 @@ std::string Controller::metrics_text() const {
   for (const auto& backend : runtime->config->backends) {
     admin::BackendMetrics m;
     m.name = backend.name;
-    const health::BackendHealth* health = health_of(snapshot.get(), backend.name);
-    const bool is_primary = snapshot && snapshot->primary &&
-                            *snapshot->primary < snapshot->backends.size() &&
-                            snapshot->backends[*snapshot->primary].name == backend.name;
+    const health::BackendHealth* health = snapshot ? snapshot->find(backend.name) : nullptr;
+    const std::string* primary = snapshot ? snapshot->primary_name() : nullptr;
+    const bool is_primary = primary != nullptr && *primary == backend.name;
     if (health != nullptr) {
       m.role = is_primary || (!snapshot->primary && health->role == config::BackendRole::primary)
                    ? "primary"
