@@ -164,7 +164,15 @@ class AdminInterface : public E2eTest {};
 TEST_F(AdminInterface, ShowCommandsReturnRealResultSets) {
   AdminProxy proxy(sandbox(), {});
   ASSERT_TRUE(proxy.start());
-  ASSERT_TRUE(wait_until([&] { return all_fit(proxy, {"primary", "replica1", "replica2"}); }, 10s))
+  // On a fresh sandbox this proxy is the first to create the heartbeat table, so the
+  // replicas report Seconds_Behind_Master until its first row has replicated to them.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return all_fit(proxy, {"primary", "replica1", "replica2"}) &&
+               proxy.backend("replica1")["lag_source"] == "heartbeat" &&
+               proxy.backend("replica2")["lag_source"] == "heartbeat";
+      },
+      10s))
       << proxy.admin("SHOW BACKENDS").output;
 
   auto c = must_connect({.port = proxy.port()});
