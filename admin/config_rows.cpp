@@ -95,6 +95,35 @@ void add_health(Rows& rows, const config::HealthSection& h) {
   rows.add("health.topology", std::string(topology_name(h.topology)));
 }
 
+std::string_view sync_name(config::RelaySync sync) {
+  constexpr std::string_view kNames[] = {"every_event", "group", "none"};
+  return kNames[static_cast<size_t>(sync)];
+}
+
+void add_relay(Rows& rows, const config::RelaySection& r) {
+  rows.add("relay.enabled", r.enabled);
+  if (!r.enabled) {
+    return;
+  }
+  rows.add("relay.listen", r.listen.to_string());
+  rows.add("relay.server_id", r.server_id);
+  rows.add("relay.datadir", r.datadir);
+  rows.add("relay.source", r.follow_primary ? "primary" : "backend:" + r.source_backend);
+  rows.add("relay.upstream_user", r.upstream_user);
+  rows.add("relay.upstream_password", std::string(kMasked));
+  rows.add("relay.upstream_tls", r.upstream_tls);
+  rows.add("relay.semi_sync", r.semi_sync);
+  rows.add("relay.sync", std::string(sync_name(r.sync)));
+  rows.add("relay.group_sync_us", r.group_sync_us);
+  rows.add("relay.max_file_size", std::to_string(r.max_file_size));
+  rows.add("relay.expire_logs_days", std::to_string(r.expire_logs_days));
+  rows.add("relay.max_total_size", std::to_string(r.max_total_size));
+  rows.add("relay.tls_cert", r.tls_cert);
+  for (const config::User& user : r.users) {
+    rows.add("relay.users." + user.name + ".password", std::string(kMasked));
+  }
+}
+
 }  // namespace
 
 Table config_table(const config::Config& config) {
@@ -109,6 +138,7 @@ Table config_table(const config::Config& config) {
   rows.add("admin.user", config.admin.user.name);
   rows.add("admin.password", std::string(kMasked));
   rows.add("metrics.listen", config.metrics.listen.to_string());
+  add_relay(rows, config.relay);
   return table;
 }
 

@@ -149,6 +149,45 @@ struct MetricsSection {
   Address listen{"127.0.0.1", 9033};
 };
 
+// When the relay makes its binlog durable (fdatasync), which is also when it acknowledges semi-sync.
+enum class RelaySync {
+  every_event,  // after each event
+  group,        // events arriving within group_sync_us share one fdatasync
+  none,         // never: the page cache only; semi-sync is then never acknowledged
+};
+
+// [relay]: present (and enabled) means the embedded binlog relay runs on the relay loop. It
+// replicates from `source`, stores a standard binlog under `datadir` and serves replicas on
+// `listen`.
+struct RelaySection {
+  bool enabled = false;  // the [relay] table is present and `enabled` is not false
+  Address listen{"127.0.0.1", 6034};
+  uint32_t server_id = 0;  // required: the id toward the primary and announced to replicas
+  std::string datadir;     // required
+  // "primary": the current primary as health sees it; "backend:NAME": that backend, always.
+  bool follow_primary = true;
+  std::string source_backend;  // the backend's name when !follow_primary; it exists
+  std::string upstream_user;   // required; the account needs REPLICATION SLAVE
+  std::string upstream_password;
+  bool upstream_tls = false;
+  std::string upstream_tls_ca;
+  bool upstream_tls_verify = true;
+  bool semi_sync = false;
+  RelaySync sync = RelaySync::group;
+  uint32_t group_sync_us = 500;
+  uint64_t max_file_size = uint64_t{1} << 30;  // rotation size, at transaction boundaries
+  double expire_logs_days = 0;  // purge files older than this; 0: never by age
+  uint64_t max_total_size = 0;  // purge the oldest files beyond this total; 0: never by size
+  // The heartbeat period requested from the primary; twice it without a byte means the link is
+  // dead and the relay reconnects.
+  uint32_t upstream_heartbeat_ms = 1000;
+  uint32_t upstream_retry_ms = 1000;  // wait between reconnection attempts
+  std::string tls_cert;  // both set: replicas may connect to the relay with TLS
+  std::string tls_key;
+  bool require_tls = false;
+  std::vector<User> users;  // [[relay.users]]: the accounts replicas log in with
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for RELOAD CONFIG and messages
   ProxySection proxy;
@@ -159,6 +198,7 @@ struct Config {
   HealthSection health;
   AdminSection admin;
   MetricsSection metrics;
+  RelaySection relay;
 
   const User* find_user(std::string_view name) const;
   const Backend* find_backend(std::string_view name) const;

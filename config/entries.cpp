@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "config/entries.h"
 #include "config/sections.h"
 #include "protocol/auth.h"
 
@@ -13,73 +14,6 @@ constexpr EnumName<BackendRole> kBackendRoles[] = {
     {"primary", BackendRole::primary},
     {"replica", BackendRole::replica},
 };
-
-// Names seen so far in one array, with the line of each, to report the second use of a name.
-class UniqueNames {
- public:
-  explicit UniqueNames(std::string kind) : kind_(std::move(kind)) {}
-
-  void add(TableReader& reader, const std::string& name) {
-    const auto it = std::ranges::find(seen_, name, &Seen::name);
-    if (it != seen_.end()) {
-      reader.error_at("name", "duplicate " + kind_ + " name " + quoted(name) +
-                                  " (first defined at line " + std::to_string(it->line) + ")");
-      return;
-    }
-    seen_.push_back({name, reader.line_of("name")});
-  }
-
- private:
-  struct Seen {
-    std::string name;
-    uint32_t line;
-  };
-
-  std::string kind_;
-  std::vector<Seen> seen_;
-};
-
-// The entries of [[key]], or nullptr after reporting why there are none; at least one is needed.
-const toml::array* read_entries(TableReader& top, std::string_view key, std::string_view kind) {
-  const std::string none =
-      "no [[" + std::string(key) + "]] defined: at least one " + std::string(kind) + " is required";
-  const toml::node* node = top.find(key);
-  if (node == nullptr) {
-    top.error(top.line(), none);
-    return nullptr;
-  }
-  const toml::array* array = node->as_array();
-  if (array == nullptr) {
-    top.error_at(key,
-                 quoted(key) + " must be an array of tables, as in [[" + std::string(key) + "]]");
-    return nullptr;
-  }
-  if (array->empty()) {
-    top.error_at(key, none);
-    return nullptr;
-  }
-  return array;
-}
-
-// Calls `read_entry(reader)` for each table in [[key]].
-template <class ReadEntry>
-void for_each_entry(TableReader& top, std::string_view key, std::string_view kind,
-                    ReadEntry read_entry) {
-  const toml::array* array = read_entries(top, key, kind);
-  if (array == nullptr) {
-    return;
-  }
-  for (const toml::node& node : *array) {
-    const toml::table* table = node.as_table();
-    if (table == nullptr) {
-      top.error(node.source().begin.line, "each entry of " + quoted(key) + " must be a table");
-      continue;
-    }
-    TableReader reader(*table, "[[" + std::string(key) + "]]", top.diagnostics());
-    read_entry(reader);
-    reader.report_unknown_keys();
-  }
-}
 
 bool is_backend_name(std::string_view name) {
   return std::ranges::all_of(name, [](char c) {
@@ -139,6 +73,32 @@ void read_backend(TableReader& reader, const HealthSection& health, Backend& bac
 
 }  // namespace
 
+const toml::array* read_entries(TableReader& parent, std::string_view key, std::string_view kind,
+                                const EntryRules& rules) {
+  const std::string path(rules.path.empty() ? key : rules.path);
+  const std::string none =
+      "no [[" + path + "]] defined: at least one " + std::string(kind) + " is required";
+  const toml::node* node = parent.find(key);
+  if (node == nullptr) {
+    if (rules.at_least_one) {
+      parent.error(parent.line(), none);
+    }
+    return nullptr;
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    parent.error_at(key, quoted(path) + " must be an array of tables, as in [[" + path + "]]");
+    return nullptr;
+  }
+  if (array->empty()) {
+    if (rules.at_least_one) {
+      parent.error_at(key, none);
+    }
+    return nullptr;
+  }
+  return array;
+}
+
 void read_password(TableReader& reader, User& user) {
   const bool has_plain = reader.has("password");
   const bool has_hash = reader.has("password_hash");
@@ -168,7 +128,7 @@ void read_password(TableReader& reader, User& user) {
 
 void read_users(TableReader& top, std::vector<User>& out) {
   UniqueNames names("user");
-  for_each_entry(top, "users", "user", [&](TableReader& reader) {
+  for_each_entry(top, "users", "user", {}, [&](TableReader& reader) {
     User& user = out.emplace_back();
     if (reader.require("name") && reader.read_non_empty("name", user.name)) {
       names.add(reader, user.name);
@@ -179,7 +139,7 @@ void read_users(TableReader& top, std::vector<User>& out) {
 
 void read_backends(TableReader& top, const HealthSection& health, std::vector<Backend>& out) {
   UniqueNames names("backend");
-  for_each_entry(top, "backends", "backend", [&](TableReader& reader) {
+  for_each_entry(top, "backends", "backend", {}, [&](TableReader& reader) {
     read_backend(reader, health, out.emplace_back(), names);
   });
 }

@@ -21,6 +21,8 @@ void read_routing_section(TableReader& top, const std::vector<Backend>& backends
 void read_health_section(TableReader& top, HealthSection& out);
 void read_admin_section(TableReader& top, AdminSection& out);
 void read_metrics_section(TableReader& top, MetricsSection& out);
+// [[relay.users]] names are their own namespace; `backends` resolves source = "backend:NAME".
+void read_relay_section(TableReader& top, const std::vector<Backend>& backends, RelaySection& out);
 // Exactly one of `password` (plaintext) and `password_hash` ("*" + hex(SHA1(SHA1(password)))),
 // in a [[users]] entry or in [admin].
 void read_password(TableReader& reader, User& user);
