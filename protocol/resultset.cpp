@@ -42,6 +42,28 @@ void encode_text_row(const TextRow& row, Bytes& out) {
   }
 }
 
+Result<TextRow> decode_text_row(ByteView payload, size_t columns) {
+  Reader reader(payload);
+  TextRow row;
+  row.reserve(columns);
+  for (size_t i = 0; i < columns; ++i) {
+    if (reader.remaining() > 0 && payload[payload.size() - reader.remaining()] == kNullValue) {
+      (void)reader.u8();
+      row.emplace_back(std::nullopt);
+      continue;
+    }
+    auto value = reader.lenenc_string();
+    if (!value) {
+      return std::unexpected(value.error());
+    }
+    row.emplace_back(std::string(*value));
+  }
+  if (reader.remaining() != 0) {
+    return fail(CodecErrc::invalid_input);
+  }
+  return row;
+}
+
 uint8_t encode_text_resultset(const std::vector<ColumnDefinition>& columns,
                               const std::vector<TextRow>& rows, uint64_t capabilities,
                               uint16_t status_flags, uint8_t sequence_id, Bytes& out) {

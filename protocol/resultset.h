@@ -57,6 +57,9 @@ void encode_column_definition(const ColumnDefinition& msg, Bytes& out);
 // A text result row: each value is a lenenc string, NULL is the single byte 0xfb.
 using TextRow = std::vector<std::optional<std::string>>;
 void encode_text_row(const TextRow& row, Bytes& out);
+// Decodes a text row of `columns` values (a client of a server, e.g. the relay asking its
+// primary). Fewer values than columns is not_enough_input; bytes left over are invalid_input.
+Result<TextRow> decode_text_row(ByteView payload, size_t columns);
 
 // A whole text result set, framed from `sequence_id` (1 when it answers a command):
 //   column_count (lenenc int), a column definition per column,

@@ -43,6 +43,29 @@ TEST(TextRowEncoder, ValuesEmptyAndNull) {
   EXPECT_EQ(out, hex("02 61 62  fb  00"));
 }
 
+// A row from the real primary's answer to SHOW VARIABLES LIKE 'SERVER_ID'.
+TEST(TextRowDecoder, ExactBytes) {
+  const Bytes bytes = hex("09 73 65 72 76 65 72 5f 69 64  01 31");
+  const auto row = decode_text_row(bytes, 2);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(*row, (TextRow{"server_id", "1"}));
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_EQ(decode_text_row(ByteView(bytes).first(n), 2).error(), CodecErrc::not_enough_input)
+        << n;
+  }
+}
+
+TEST(TextRowDecoder, NullEmptyAndFailures) {
+  const auto row = decode_text_row(hex("fb 00 03 61 62 63"), 3);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(*row, (TextRow{std::nullopt, "", "abc"}));
+  EXPECT_EQ(decode_text_row(hex("01 31 01 32"), 1).error(), CodecErrc::invalid_input);
+  // Round trip through the encoder.
+  Bytes out;
+  encode_text_row(*row, out);
+  EXPECT_EQ(decode_text_row(out, 3), row);
+}
+
 TEST(TextRowEncoder, LongValueUsesTwoByteLength) {
   Bytes out;
   encode_text_row({std::string(300, 'x')}, out);
