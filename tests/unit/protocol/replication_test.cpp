@@ -73,29 +73,34 @@ void check_binlog_dump(const Fixture<BinlogDump>& f) {
 constexpr size_t kBinlogDumpFixed = 11;
 
 TEST(BinlogDump, Fixtures) {
-  // The replica's first dump after CHANGE MASTER changed the port, MASTER_USE_GTID=slave_pos.
-  check_binlog_dump({"captured, GTID, fresh master.info",
-                     {4, binlog_dump_flag::kSendAnnotateRows, 2, ""},
-                     0,
-                     hex("12 04 00 00 00 02 00 02 00 00 00"),
-                     kBinlogDumpFixed});
-  // The same replica after STOP SLAVE; START SLAVE: the last file and position it received.
-  check_binlog_dump({"captured, GTID, restart",
-                     {3489, binlog_dump_flag::kSendAnnotateRows, 2, "mysql-bin.000001"},
-                     0,
-                     cat({hex("12 a1 0d 00 00 02 00 02 00 00 00"), text("mysql-bin.000001")}),
-                     kBinlogDumpFixed});
-  check_binlog_dump({"captured, mariadb-binlog",
-                     {3489, binlog_dump_flag::kNonBlock | binlog_dump_flag::kSendAnnotateRows, 0,
-                      "mysql-bin.000001"},
-                     0,
-                     cat({hex("12 a1 0d 00 00 03 00 00 00 00 00"), text("mysql-bin.000001")}),
-                     kBinlogDumpFixed});
-  check_binlog_dump({"docs",
-                     {1588, binlog_dump_flag::kSendAnnotateRows, 10101, "mysql-bin.000034"},
-                     0,
-                     cat({hex("12 34 06 00 00 02 00 75 27 00 00"), text("mysql-bin.000034")}),
-                     kBinlogDumpFixed});
+  const Fixture<BinlogDump> fixtures[] = {
+      // The replica's first dump after CHANGE MASTER changed the port, MASTER_USE_GTID=slave_pos.
+      {"captured, GTID, fresh master.info",
+       {4, binlog_dump_flag::kSendAnnotateRows, 2, ""},
+       0,
+       hex("12 04 00 00 00 02 00 02 00 00 00"),
+       kBinlogDumpFixed},
+      // The same replica after STOP SLAVE; START SLAVE: the last file and position it received.
+      {"captured, GTID, restart",
+       {3489, binlog_dump_flag::kSendAnnotateRows, 2, "mysql-bin.000001"},
+       0,
+       cat({hex("12 a1 0d 00 00 02 00 02 00 00 00"), text("mysql-bin.000001")}),
+       kBinlogDumpFixed},
+      {"captured, mariadb-binlog",
+       {3489, binlog_dump_flag::kNonBlock | binlog_dump_flag::kSendAnnotateRows, 0,
+        "mysql-bin.000001"},
+       0,
+       cat({hex("12 a1 0d 00 00 03 00 00 00 00 00"), text("mysql-bin.000001")}),
+       kBinlogDumpFixed},
+      {"docs",
+       {1588, binlog_dump_flag::kSendAnnotateRows, 10101, "mysql-bin.000034"},
+       0,
+       cat({hex("12 34 06 00 00 02 00 75 27 00 00"), text("mysql-bin.000034")}),
+       kBinlogDumpFixed},
+  };
+  for (const auto& f : fixtures) {
+    check_binlog_dump(f);
+  }
 }
 
 TEST(BinlogDump, Failures) {
@@ -384,22 +389,27 @@ void check_ack(const Fixture<SemiSyncAck>& f) {
 }
 
 TEST(SemiSyncAck, Fixtures) {
-  // The replica's ACKs for the XID above (log_pos 0x0da1) and for the DDL before it (0x0cba).
-  check_ack({"captured",
-             {0x0da1, "mysql-bin.000001"},
-             0,
-             cat({hex("ef a1 0d 00 00 00 00 00 00"), text("mysql-bin.000001")}),
-             9});
-  check_ack({"captured, DDL",
-             {0x0cba, "mysql-bin.000001"},
-             0,
-             cat({hex("ef ba 0c 00 00 00 00 00 00"), text("mysql-bin.000001")}),
-             9});
-  check_ack({"assembled, large position",
-             {0x0102030405060708, ""},
-             0,
-             hex("ef 08 07 06 05 04 03 02 01"),
-             9});
+  const Fixture<SemiSyncAck> fixtures[] = {
+      // The replica's ACKs for the XID above (log_pos 0x0da1) and for the DDL before it (0x0cba).
+      {"captured",
+       {0x0da1, "mysql-bin.000001"},
+       0,
+       cat({hex("ef a1 0d 00 00 00 00 00 00"), text("mysql-bin.000001")}),
+       9},
+      {"captured, DDL",
+       {0x0cba, "mysql-bin.000001"},
+       0,
+       cat({hex("ef ba 0c 00 00 00 00 00 00"), text("mysql-bin.000001")}),
+       9},
+      {"assembled, large position",
+       {0x0102030405060708, ""},
+       0,
+       hex("ef 08 07 06 05 04 03 02 01"),
+       9},
+  };
+  for (const auto& f : fixtures) {
+    check_ack(f);
+  }
 }
 
 TEST(SemiSyncAck, Failures) {
