@@ -45,7 +45,8 @@ bool TunnelConnection::mysql() const {
 std::string_view TunnelConnection::stage_name() const {
   constexpr std::string_view kNames[] = {
       "resolving the server's address", "connecting to the server",
-      "waiting for the server's greeting", "the TLS handshake with the server",
+      "waiting for the server's greeting", "waiting for the client's handshake response",
+      "the TLS handshake with the server",
       "waiting for the client's SSLRequest", "the TLS handshake with the client",
       "the login", "forwarding", "closing"};
   return kNames[static_cast<size_t>(stage_)];
@@ -156,6 +157,11 @@ void TunnelConnection::on_readable(proxy::Stream& s) {
         on_server_greeting();
       }
       return;
+    case Stage::client_response:
+      if (from_client) {
+        on_client_response();
+      }
+      return;
     case Stage::client_ssl_request:
       if (from_client) {
         on_client_ssl_request();
@@ -177,8 +183,8 @@ void TunnelConnection::on_readable(proxy::Stream& s) {
   }
 }
 
-// The server's greeting: plain-to-tls answers it with an SSLRequest and starts TLS, keeping the
-// greeting for the client until TLS is up; tls-to-plain passes it on, offering TLS.
+// The server's greeting goes on to the client: plain-to-tls hides CLIENT_SSL (the tunnel adds TLS
+// itself) after checking that the server offers it; tls-to-plain offers it.
 void TunnelConnection::on_server_greeting() {
   const auto decoded = protocol::decode_frame(server_->input());
   if (!decoded) {
@@ -203,31 +209,57 @@ void TunnelConnection::on_server_greeting() {
          "the server at " + server + " did not send a MySQL greeting");
     return;
   }
+  if (plain_to_tls() && (greeting->capabilities & protocol::cap::kSsl) == 0) {
+    fail(TunnelFailure::protocol, kErrUnreachable,
+         "the server at " + server +
+             " does not offer TLS (no CLIENT_SSL in its greeting); the tunnel never falls back to "
+             "plaintext");
+    return;
+  }
   protocol::Bytes frame(server_->input().begin(), server_->input().begin() + size);
   server_->consume(size);
-  if (plain_to_tls()) {
-    if ((greeting->capabilities & protocol::cap::kSsl) == 0) {
-      fail(TunnelFailure::protocol, kErrUnreachable,
-           "the server at " + server +
-               " does not offer TLS (no CLIENT_SSL in its greeting); the tunnel never falls back "
-               "to plaintext");
-      return;
-    }
-    greeting_ = std::move(frame);
-    server_->write(ssl_request_frame(*greeting));
-    stage_ = Stage::server_tls;
-    const config::Tunnel& config = tunnel_.config();
-    if (!server_->start_tls_client(tunnel_.tls_context(), config.connect.host, config.tls_verify) &&
-        stage_ != Stage::closing) {
-      fail(TunnelFailure::tls, kErrUnreachable, "cannot start TLS towards the server");
+  set_greeting_ssl(std::span<uint8_t>(frame).subspan(protocol::kFrameHeaderSize), !plain_to_tls());
+  tunnel_.stats().bytes_to_client.fetch_add(frame.size(), std::memory_order_relaxed);
+  client_->write(std::move(frame));
+  stage_ = plain_to_tls() ? Stage::client_response : Stage::client_ssl_request;
+  client_->start_reading();
+}
+
+// plain-to-tls: the client's handshake response gives the SSLRequest its capabilities (MariaDB
+// parses the response with those); the response itself waits here until TLS with the server is
+// up and verified, so not a byte of the login travels in plaintext.
+void TunnelConnection::on_client_response() {
+  const auto decoded = protocol::decode_frame(client_->input());
+  if (!decoded) {
+    if (decoded.error() != protocol::CodecErrc::not_enough_input) {
+      fail(TunnelFailure::protocol, kErrProtocol, "malformed packet from the client");
     }
     return;
   }
-  set_greeting_ssl(std::span<uint8_t>(frame).subspan(protocol::kFrameHeaderSize), true);
-  tunnel_.stats().bytes_to_client.fetch_add(frame.size(), std::memory_order_relaxed);
-  client_->write(std::move(frame));
-  stage_ = Stage::client_ssl_request;
-  client_->start_reading();
+  err_sequence_ = static_cast<uint8_t>(decoded->frame.sequence_id + 1);
+  const protocol::ByteView payload = decoded->frame.payload;
+  if (protocol::is_ssl_request(payload)) {
+    fail(TunnelFailure::protocol, kErrProtocol,
+         "this tunnel offers no TLS to its local clients (it adds TLS itself): connect without "
+         "TLS");
+    return;
+  }
+  auto ssl_request = ssl_request_frame(payload);
+  if (!ssl_request || decoded->frame.continues()) {
+    fail(TunnelFailure::protocol, kErrProtocol,
+         "the client's handshake response is not a protocol 4.1 response");
+    return;
+  }
+  response_.assign(client_->input().begin(), client_->input().begin() + decoded->consumed);
+  client_->consume(decoded->consumed);
+  first_client_packet_ = false;
+  server_->write(std::move(*ssl_request));
+  stage_ = Stage::server_tls;
+  const config::Tunnel& config = tunnel_.config();
+  if (!server_->start_tls_client(tunnel_.tls_context(), config.connect.host, config.tls_verify) &&
+      stage_ != Stage::closing) {
+    fail(TunnelFailure::tls, kErrUnreachable, "cannot start TLS towards the server");
+  }
 }
 
 // tls-to-plain: the client's first packet must be an SSLRequest; anything else would be a login
@@ -240,7 +272,7 @@ void TunnelConnection::on_client_ssl_request() {
     }
     return;
   }
-  client_sequence_ = decoded->frame.sequence_id;
+  err_sequence_ = static_cast<uint8_t>(decoded->frame.sequence_id + 1);
   if (!protocol::is_ssl_request(decoded->frame.payload)) {
     fail(TunnelFailure::protocol, kErrTlsRequired,
          "this tunnel accepts TLS connections only: connect with TLS (e.g. mariadb --ssl)");
@@ -259,11 +291,14 @@ void TunnelConnection::on_tls_ready(proxy::Stream& s) {
     log()->debug("[tunnel {}] [conn {}] TLS with {} established ({}, {})", config.name, id_,
                  config.connect.to_string(), s.tls_version(), s.tls_cipher());
     if (mysql()) {
-      // The local client speaks plaintext: it must not try TLS itself.
-      set_greeting_ssl(std::span<uint8_t>(greeting_).subspan(protocol::kFrameHeaderSize), false);
-      tunnel_.stats().bytes_to_client.fetch_add(greeting_.size(), std::memory_order_relaxed);
-      client_->write(std::move(greeting_));
-      greeting_.clear();
+      // The held response follows the SSLRequest (sequence id 2) and says CLIENT_SSL, as it
+      // travels over TLS.
+      const std::span<uint8_t> frame(response_);
+      set_response_ssl(frame.subspan(protocol::kFrameHeaderSize), true);
+      frame[3] = static_cast<uint8_t>(frame[3] + 1);
+      tunnel_.stats().bytes_to_server.fetch_add(response_.size(), std::memory_order_relaxed);
+      server_->write(std::move(response_));
+      response_.clear();
     }
     setup_done(mysql() ? Stage::login : Stage::forwarding);
     return;
@@ -303,17 +338,12 @@ void TunnelConnection::relay_login_from_client() {
     const size_t size = protocol::kFrameHeaderSize + header->payload_length;
     const std::span<uint8_t> frame = input.first(size);
     const std::span<uint8_t> payload = frame.subspan(protocol::kFrameHeaderSize);
-    client_sequence_ = header->sequence_id;
+    err_sequence_ = static_cast<uint8_t>(header->sequence_id + 1);
     if (first_client_packet_) {
+      // tls-to-plain: the handshake response says CLIENT_SSL (it came over TLS), which would make
+      // the plaintext server start TLS.
       first_client_packet_ = false;
-      if (plain_to_tls() && protocol::is_ssl_request(payload)) {
-        fail(TunnelFailure::protocol, kErrProtocol,
-             "this tunnel offers no TLS to its local clients (it adds TLS itself): connect "
-             "without TLS");
-        return;
-      }
-      // The handshake response says CLIENT_SSL exactly when it travels over TLS.
-      set_response_ssl(payload, plain_to_tls());
+      set_response_ssl(payload, false);
     }
     frame[3] = static_cast<uint8_t>(frame[3] + shift);
     server_->write(protocol::ByteView(frame));
@@ -455,10 +485,7 @@ void TunnelConnection::fail(admin::TunnelFailure reason, uint16_t code, const st
   log()->warn("[tunnel {}] [conn {}] {}", tunnel_.config().name, id_, what);
   // Only a MySQL client still in plaintext can read our ERR; a TLS client mid-handshake cannot.
   if (code != 0 && mysql() && !client_->tls_active()) {
-    const uint8_t sequence = stage_ == Stage::client_ssl_request || stage_ == Stage::login
-                                 ? static_cast<uint8_t>(client_sequence_ + 1)
-                                 : 0;
-    client_->write(tunnel_error_frame(sequence, code, tunnel_.config().name, what));
+    client_->write(tunnel_error_frame(err_sequence_, code, tunnel_.config().name, what));
   }
   close_all();
 }

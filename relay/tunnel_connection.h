@@ -1,8 +1,8 @@
 #pragma once
 
 // One link of a tunnel: the accepted client stream and the stream to `connect`, as an explicit
-// stage machine. The setup stages (connect, the MySQL greeting, the SSLRequest, the TLS
-// handshake) run under the tunnel's connect_timeout_ms; a failure there is counted, logged once
+// stage machine. The setup stages (connect, the MySQL greeting, the client's handshake response
+// held back in plain-to-tls, the SSLRequest, the TLS handshake) run under the tunnel's connect_timeout_ms; a failure there is counted, logged once
 // with the tunnel's name and the connection id, and (for protocol = "mysql", when the client can
 // still read plaintext) told to the client as an ERR packet. There is never a plaintext
 // fallback. Then, for protocol = "mysql", the login stage shifts sequence ids by one; after it
@@ -46,6 +46,7 @@ class TunnelConnection final : public proxy::Stream::Handler {
     resolving,           // looking up `connect`
     connecting,          // TCP connect to `connect`
     server_greeting,     // mysql: waiting for the server's greeting
+    client_response,     // plain-to-tls mysql: waiting for the client's handshake response
     server_tls,          // plain-to-tls: TLS handshake with the server
     client_ssl_request,  // tls-to-plain mysql: waiting for the client's SSLRequest
     client_tls,          // tls-to-plain: TLS handshake with the client
@@ -70,6 +71,7 @@ class TunnelConnection final : public proxy::Stream::Handler {
   void connect_to(const sockaddr* addr);
   void server_connected();
   void on_server_greeting();
+  void on_client_response();
   void on_client_ssl_request();
   void setup_done(Stage next);
   void relay_login_from_client();
@@ -98,10 +100,12 @@ class TunnelConnection final : public proxy::Stream::Handler {
   bool failed_ = false;  // counted once
   int open_streams_ = 2;
   bool active_counted_ = false;
-  // The client's sequence id of its last login packet, for an ERR that must follow it.
-  uint8_t client_sequence_ = 0;
+  // The sequence id an ERR to the client must carry: 0 before it sent anything, then one more
+  // than its last packet's.
+  uint8_t err_sequence_ = 0;
   bool first_client_packet_ = true;
-  protocol::Bytes greeting_;  // plain-to-tls mysql: the server's greeting frame, until TLS is up
+  // plain-to-tls mysql: the client's handshake response, held until TLS with the server is up.
+  protocol::Bytes response_;
 };
 
 }  // namespace replproxy::relay

@@ -11,34 +11,19 @@ namespace {
 
 namespace cap = protocol::cap;
 
-// What libmariadb and libmysqlclient send by default, minus compression (a tunnel passes bytes
-// through; it cannot know whether the client will ask for compression).
-constexpr uint64_t kClientCapabilities =
-    cap::kLongPassword | cap::kFoundRows | cap::kLongFlag | cap::kProtocol41 | cap::kTransactions |
-    cap::kSecureConnection | cap::kMultiStatements | cap::kMultiResults | cap::kPsMultiResults |
-    cap::kPluginAuth | cap::kConnectAttrs | cap::kPluginAuthLenencClientData |
-    cap::kSessionTrack | cap::kDeprecateEof;
-
-constexpr uint32_t kMaxPacketSize = 16 * 1024 * 1024;
-
 void set_bit(uint8_t& byte, uint8_t mask, bool on) {
   byte = static_cast<uint8_t>(on ? (byte | mask) : (byte & ~mask));
 }
 
 }  // namespace
 
-uint64_t ssl_request_capabilities(const protocol::InitialHandshake& greeting) {
-  // CLIENT_MYSQL (bit 0) set by a MariaDB server would mean a MySQL client; keep the server's
-  // view of it, as a client of that server does.
-  return (greeting.capabilities & kClientCapabilities) | cap::kSsl;
-}
-
-protocol::Bytes ssl_request_frame(const protocol::InitialHandshake& greeting) {
-  protocol::SslRequest request{.capabilities = ssl_request_capabilities(greeting),
-                               .max_packet_size = kMaxPacketSize,
-                               .character_set = greeting.character_set};
-  protocol::Bytes payload;
-  protocol::encode_ssl_request(request, payload);
+std::optional<protocol::Bytes> ssl_request_frame(protocol::ByteView response) {
+  if (response.size() <= protocol::kSslRequestSize ||
+      (response[1] & (cap::kProtocol41 >> 8)) == 0) {
+    return std::nullopt;
+  }
+  protocol::Bytes payload(response.begin(), response.begin() + protocol::kSslRequestSize);
+  set_response_ssl(payload, true);
   protocol::Bytes frame;
   protocol::encode_packet(payload, 1, frame);
   return frame;

@@ -18,12 +18,12 @@
 
 namespace replproxy::relay {
 
-// Capabilities of the SSLRequest the tunnel sends for its local client, who only sends its own
-// handshake response later (over TLS, where the server reads the capabilities again): what the
-// usual client libraries ask for, among those the server offers, with CLIENT_SSL.
-uint64_t ssl_request_capabilities(const protocol::InitialHandshake& greeting);
-// The framed SSLRequest (sequence id 1) answering `greeting`.
-protocol::Bytes ssl_request_frame(const protocol::InitialHandshake& greeting);
+// The SSLRequest (sequence id 1) the tunnel sends for its local client: the first 32 bytes of
+// the client's own handshake response, with CLIENT_SSL. MariaDB parses the response that
+// follows over TLS with the SSLRequest's capabilities, not with the response's, so they must be
+// the client's exactly. nullopt when the response is not a HandshakeResponse41 (too short, or
+// without CLIENT_PROTOCOL_41).
+std::optional<protocol::Bytes> ssl_request_frame(protocol::ByteView response);
 
 // Sets or clears CLIENT_SSL in a greeting's payload, in place (the rest stays byte for byte).
 // False when the payload is too short to be a greeting.

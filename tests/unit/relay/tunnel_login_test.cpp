@@ -23,21 +23,36 @@ protocol::InitialHandshake greeting(uint64_t capabilities) {
           .auth_plugin_name = "mysql_native_password"};
 }
 
-TEST(TunnelLogin, SslRequestFrame) {
-  // A server offering every low capability: the request keeps the usual client set plus
-  // CLIENT_SSL (0x01bfaa07), 16 MiB packets, the server's character set, no extended bits.
-  const Bytes frame = ssl_request_frame(greeting(0xffffffff));
-  Bytes expected = {0x20, 0x00, 0x00, 0x01, 0x07, 0xaa, 0xbf, 0x01,
-                    0x00, 0x00, 0x00, 0x01, 0x2d};
-  expected.resize(4 + 32, 0x00);
-  EXPECT_EQ(frame, expected);
+// The SSLRequest is the client's own response's first 32 bytes with CLIENT_SSL added: MariaDB
+// parses the response that follows with these capabilities.
+TEST(TunnelLogin, SslRequestFromTheClientsResponse) {
+  protocol::HandshakeResponse response{
+      .capabilities = cap::kProtocol41 | cap::kSecureConnection | cap::kPluginAuth |
+                      cap::kConnectWithDb | cap::kMariadbProgress,
+      .max_packet_size = 0x01000000,
+      .character_set = 0x2d,
+      .username = "app",
+      .auth_response = std::string(20, 'x'),
+      .database = "db",
+      .auth_plugin_name = "mysql_native_password"};
+  Bytes payload;
+  protocol::encode_handshake_response(response, payload);
+  const auto frame = ssl_request_frame(payload);
+  ASSERT_TRUE(frame.has_value());
+  // 0x00088208 + CLIENT_SSL 0x800, 16 MiB, charset, 19 zeros, extended capabilities 0x00000001.
+  const Bytes expected = {0x20, 0x00, 0x00, 0x01, 0x08, 0x8a, 0x08, 0x00, 0x00, 0x00, 0x00, 0x01,
+                          0x2d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                          0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};
+  EXPECT_EQ(*frame, expected);
+  EXPECT_TRUE(protocol::is_ssl_request(protocol::ByteView(*frame).subspan(4)));
 }
 
-TEST(TunnelLogin, SslRequestOnlyAsksWhatTheServerOffers) {
-  const uint64_t offered = cap::kProtocol41 | cap::kSecureConnection | cap::kPluginAuth |
-                           cap::kSsl | cap::kCompress | cap::kMariadbProgress;
-  EXPECT_EQ(ssl_request_capabilities(greeting(offered)),
-            cap::kProtocol41 | cap::kSecureConnection | cap::kPluginAuth | cap::kSsl);
+TEST(TunnelLogin, SslRequestNeedsAProtocol41Response) {
+  Bytes short_payload(32, 0x00);
+  short_payload[1] = 0x02;  // CLIENT_PROTOCOL_41, but nothing after the fixed part
+  EXPECT_FALSE(ssl_request_frame(short_payload).has_value());
+  Bytes old_client(40, 0x00);  // no CLIENT_PROTOCOL_41
+  EXPECT_FALSE(ssl_request_frame(old_client).has_value());
 }
 
 TEST(TunnelLogin, GreetingSslBitFlipsInPlace) {
