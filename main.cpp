@@ -16,6 +16,8 @@
 #include "proxy/metrics_server.h"
 #include "proxy/ping.h"
 #include "proxy/proxy_server.h"
+#include "relay/relay_loop.h"
+#include "relay/tunnel.h"
 
 namespace {
 
@@ -76,6 +78,36 @@ void on_signal(uv_signal_t* handle, int signum) {
   }
 }
 
+// The [[tunnels]] on the relay loop's thread; their counters are what SHOW TUNNELS and the metrics
+// read. A certificate that cannot be loaded or an address that cannot be bound stops the start.
+std::expected<void, std::string> start_tunnels(const replproxy::config::Config& config,
+                                               replproxy::relay::RelayLoop& relay,
+                                               replproxy::proxy::Controller& controller) {
+  std::vector<std::shared_ptr<const replproxy::relay::TunnelStats>> stats;
+  for (const replproxy::config::Tunnel& entry : config.tunnels) {
+    auto tunnel_stats = std::make_shared<replproxy::relay::TunnelStats>(entry);
+    auto tunnel = replproxy::relay::Tunnel::create(tunnel_stats);
+    if (!tunnel) {
+      return std::unexpected(tunnel.error());
+    }
+    stats.push_back(std::move(tunnel_stats));
+    relay.add(std::move(*tunnel));
+  }
+  if (!relay.empty()) {
+    if (auto started = relay.start(); !started) {
+      return started;
+    }
+  }
+  controller.set_tunnels(config.tunnels, [stats] {
+    std::vector<replproxy::admin::TunnelStatus> out;
+    for (const auto& s : stats) {
+      out.push_back(s->status());
+    }
+    return out;
+  });
+  return {};
+}
+
 int run(std::shared_ptr<const replproxy::config::Config> config) {
   auto runtime = replproxy::proxy::make_runtime(config);
   if (!runtime) {
@@ -103,6 +135,10 @@ int run(std::shared_ptr<const replproxy::config::Config> config) {
     server.stop();
     return 1;
   };
+  replproxy::relay::RelayLoop relay;
+  if (auto started = start_tunnels(*config, relay, controller); !started) {
+    return fail(started.error());
+  }
   if (config->admin.enabled) {
     admin = std::make_unique<replproxy::proxy::AdminServer>(&loop, server.shared(), controller);
     if (auto started = admin->start(); !started) {
@@ -126,6 +162,7 @@ int run(std::shared_ptr<const replproxy::config::Config> config) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   metrics.stop();  // before the workers go: a scrape reads their counters
+  relay.stop();    // closes the tunnels and their connections
   server.stop();
   replproxy::proxy::module_logger("main")->info("stopped");
   return 0;

@@ -13,6 +13,7 @@ constexpr std::string_view kHelp =
     "  SHOW STATS [LIKE 'pattern']     the proxy's counters, summed over the workers\n"
     "  SHOW SESSIONS                   client sessions (also SHOW PROCESSLIST)\n"
     "  SHOW RULES                      [[routing.rules]] with their hit counts\n"
+    "  SHOW TUNNELS                    [[tunnels]] with their connections, bytes and failures\n"
     "  SHOW CONFIG                     the effective configuration, secrets masked\n"
     "  SHOW VERSION                    the replproxy version\n"
     "  SET BACKEND 'name' MAINTENANCE  take a backend out of routing (needs [health])\n"
@@ -104,6 +105,9 @@ std::optional<Command> parse_show(const std::vector<Token>& t) {
   }
   if (t.size() == 2 && is_word(t, 1, "RULES")) {
     return Command{CommandKind::show_rules};
+  }
+  if (t.size() == 2 && is_word(t, 1, "TUNNELS")) {
+    return Command{CommandKind::show_tunnels};
   }
   if (t.size() == 2 && is_word(t, 1, "STATS")) {
     return Command{CommandKind::show_stats};

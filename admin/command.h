@@ -19,6 +19,7 @@ enum class CommandKind {
   set_online,       // SET BACKEND 'name' ONLINE
   show_sessions,    // SHOW SESSIONS, SHOW [FULL] PROCESSLIST
   show_rules,       // SHOW RULES
+  show_tunnels,     // SHOW TUNNELS
   reload_config,    // RELOAD CONFIG
   kill_session,     // KILL SESSION n (also KILL [CONNECTION] n)
   help,             // HELP

@@ -223,6 +223,36 @@ void add_latency(Exposition& out, const LatencyHistogram& latency) {
   out.sample(std::string(kName) + "_count", {}, latency.count);
 }
 
+// Every tunnel has every sample, zeros included, as for the routes above.
+void add_tunnels(Exposition& out, const std::vector<TunnelStatus>& tunnels) {
+  out.family("replproxy_tunnel_connections_total", "counter",
+             "Connections accepted by each [[tunnels]] entry");
+  for (const TunnelStatus& t : tunnels) {
+    out.sample("replproxy_tunnel_connections_total", {{"tunnel", t.name}}, t.connections_total);
+  }
+  out.family("replproxy_tunnel_connections_active", "gauge", "Tunnel connections open now");
+  for (const TunnelStatus& t : tunnels) {
+    out.sample("replproxy_tunnel_connections_active", {{"tunnel", t.name}}, t.connections_active);
+  }
+  out.family("replproxy_tunnel_bytes_total", "counter",
+             "Payload bytes carried by each tunnel: to_server from its clients to its connect "
+             "address, to_client back");
+  for (const TunnelStatus& t : tunnels) {
+    out.sample("replproxy_tunnel_bytes_total", {{"tunnel", t.name}, {"direction", "to_server"}},
+               t.bytes_to_server);
+    out.sample("replproxy_tunnel_bytes_total", {{"tunnel", t.name}, {"direction", "to_client"}},
+               t.bytes_to_client);
+  }
+  out.family("replproxy_tunnel_failures_total", "counter",
+             "Tunnel connections that failed before data flowed, by reason");
+  for (const TunnelStatus& t : tunnels) {
+    for (size_t r = 0; r < kTunnelFailureCount; ++r) {
+      out.sample("replproxy_tunnel_failures_total",
+                 {{"tunnel", t.name}, {"reason", kTunnelFailureNames[r]}}, t.failures[r]);
+    }
+  }
+}
+
 }  // namespace
 
 std::string prometheus_text(const MetricsInput& input) {
@@ -234,6 +264,9 @@ std::string prometheus_text(const MetricsInput& input) {
   add_backend_details(out, input.backends);
   add_rules(out, input.rules);
   add_latency(out, input.latency);
+  if (!input.tunnels.empty()) {
+    add_tunnels(out, input.tunnels);
+  }
   return out.take();
 }
 

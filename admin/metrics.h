@@ -58,6 +58,7 @@ struct MetricsInput {
   std::vector<BackendMetrics> backends;
   std::vector<RuleMetrics> rules;
   LatencyHistogram latency;
+  std::vector<TunnelStatus> tunnels;
 };
 
 // The exposition text: every family with # HELP and # TYPE lines, label values escaped

@@ -112,6 +112,21 @@ Table backends_table(const config::Config& config, const health::Snapshot* snaps
   return table;
 }
 
+Table tunnels_table(const std::vector<TunnelStatus>& tunnels) {
+  Table table{{"name", "mode", "protocol", "listen", "connect", "connections_active",
+               "connections_total", "connections_failed", "bytes_to_server", "bytes_to_client",
+               "tls_failures"},
+              {}};
+  for (const TunnelStatus& t : tunnels) {
+    table.rows.push_back(
+        {t.name, t.mode, t.protocol, t.listen, t.connect, std::to_string(t.connections_active),
+         std::to_string(t.connections_total), std::to_string(t.connections_failed()),
+         std::to_string(t.bytes_to_server), std::to_string(t.bytes_to_client),
+         std::to_string(t.failures[static_cast<size_t>(TunnelFailure::tls)])});
+  }
+  return table;
+}
+
 Table sessions_table(std::vector<SessionInfo> sessions) {
   std::sort(sessions.begin(), sessions.end(),
             [](const SessionInfo& a, const SessionInfo& b) { return a.id < b.id; });

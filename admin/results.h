@@ -3,6 +3,7 @@
 // The admin commands' result sets, built as plain tables from plain inputs (the config, the
 // health snapshot, summed counters), so that their rows are unit-tested without a socket.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +31,37 @@ struct BackendTraffic {
   uint64_t queries = 0;      // commands forwarded to it
   uint64_t errors = 0;       // failed logins and connections lost
 };
+
+// Why a tunnel connection failed, as the `reason` label of replproxy_tunnel_failures_total says.
+enum class TunnelFailure : uint8_t {
+  connect,   // the `connect` address could not be reached in time
+  tls,       // the TLS handshake failed (certificate, protocol), on either side
+  protocol,  // the MySQL login did not go as the mode needs (no CLIENT_SSL, no SSLRequest...)
+};
+inline constexpr size_t kTunnelFailureCount = 3;
+inline constexpr std::string_view kTunnelFailureNames[kTunnelFailureCount] = {"connect", "tls",
+                                                                              "protocol"};
+
+// One [[tunnels]] entry and what it carried since the start. "to_server" is the direction from
+// the tunnel's clients (the `listen` side) to `connect`; "to_client" the other one. Bytes are
+// payload bytes, counted before encryption or after decryption.
+struct TunnelStatus {
+  std::string name;
+  std::string mode;      // "plain-to-tls" or "tls-to-plain"
+  std::string protocol;  // "mysql" or "tcp"
+  std::string listen;
+  std::string connect;
+  uint64_t connections_active = 0;
+  uint64_t connections_total = 0;  // accepted
+  std::array<uint64_t, kTunnelFailureCount> failures{};  // by TunnelFailure
+  uint64_t bytes_to_server = 0;
+  uint64_t bytes_to_client = 0;
+
+  uint64_t connections_failed() const { return failures[0] + failures[1] + failures[2]; }
+};
+
+// SHOW TUNNELS: one row per tunnel, in config order.
+Table tunnels_table(const std::vector<TunnelStatus>& tunnels);
 
 // SHOW BACKENDS: one row per configured backend. `snapshot` is null without [health] (or before
 // its first round): roles then come from the config and the state is 'unknown'. `traffic` is by

@@ -52,6 +52,7 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view text,
   internal::read_admin_section(top, config.admin);
   internal::read_metrics_section(top, config.metrics);
   internal::read_relay_section(top, config.backends, config.relay);
+  internal::read_tunnels(top, config, config.tunnels);
   top.report_unknown_keys();
   if (!diagnostics.empty()) {
     return std::unexpected(ConfigErrors{diagnostics.take_messages()});

@@ -188,6 +188,36 @@ struct RelaySection {
   std::vector<User> users;  // [[relay.users]]: the accounts replicas log in with
 };
 
+enum class TunnelMode {
+  plain_to_tls,  // local clients speak plaintext; the tunnel adds TLS towards `connect`
+  tls_to_plain,  // clients arrive over TLS; the tunnel terminates it and forwards plaintext
+};
+
+enum class TunnelProtocol {
+  mysql,  // TLS is negotiated in-band (greeting with CLIENT_SSL, SSLRequest), as servers expect
+  tcp,    // TLS from the first byte on the TLS side (a tunnel pair between two sites)
+};
+
+// [[tunnels]] (config/tunnels.cpp): a TCP link that gains or loses TLS on one side. The
+// certificate files are loaded when the tunnel starts; one that cannot be read stops the start.
+struct Tunnel {
+  std::string name;
+  Address listen;   // an IP literal, unique among the proxy's listeners
+  Address connect;  // a host name or an IP literal
+  TunnelMode mode = TunnelMode::plain_to_tls;
+  TunnelProtocol protocol = TunnelProtocol::mysql;
+  // plain-to-tls: the CA that verifies the server (system store when empty); tls-to-plain: the CA
+  // that verifies client certificates (required when tls_verify).
+  std::string tls_ca;
+  bool tls_verify = true;
+  std::string tls_cert;  // tls-to-plain: required, the certificate offered to clients;
+  std::string tls_key;   // plain-to-tls: an optional client certificate
+  uint32_t connect_timeout_ms = 5000;  // TCP connect and the TLS setup until data flows
+  uint32_t line = 0;                   // where the entry is in the file, for logs
+
+  bool operator==(const Tunnel&) const = default;
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for RELOAD CONFIG and messages
   ProxySection proxy;
@@ -199,6 +229,7 @@ struct Config {
   AdminSection admin;
   MetricsSection metrics;
   RelaySection relay;
+  std::vector<Tunnel> tunnels;
 
   const User* find_user(std::string_view name) const;
   const Backend* find_backend(std::string_view name) const;

@@ -23,6 +23,9 @@ void read_admin_section(TableReader& top, AdminSection& out);
 void read_metrics_section(TableReader& top, MetricsSection& out);
 // [[relay.users]] names are their own namespace; `backends` resolves source = "backend:NAME".
 void read_relay_section(TableReader& top, const std::vector<Backend>& backends, RelaySection& out);
+// [[tunnels]] (optional); their listen addresses are checked against the proxy's other
+// listeners in `config`, so those sections are read first.
+void read_tunnels(TableReader& top, const Config& config, std::vector<Tunnel>& out);
 // Exactly one of `password` (plaintext) and `password_hash` ("*" + hex(SHA1(SHA1(password)))),
 // in a [[users]] entry or in [admin].
 void read_password(TableReader& reader, User& user);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -30,8 +31,19 @@ spdlog::level::level_enum spdlog_level(config::LogLevel level) {
   return kLevels[static_cast<size_t>(level)];
 }
 
+// Whether a reloaded file asks for other tunnels than those running; where an entry sits in the
+// file does not matter.
+bool tunnels_differ(const std::vector<config::Tunnel>& running,
+                    const std::vector<config::Tunnel>& next) {
+  return !std::ranges::equal(running, next, [](config::Tunnel a, config::Tunnel b) {
+    a.line = b.line = 0;
+    return a == b;
+  });
+}
+
 // Settings a reload cannot change in a running process: its sockets and threads.
-std::vector<std::string> needs_restart(const config::Config& running, const config::Config& next) {
+std::vector<std::string> needs_restart(const config::Config& running, const config::Config& next,
+                                       const std::vector<config::Tunnel>& running_tunnels) {
   std::vector<std::string> keys;
   if (running.proxy.listen != next.proxy.listen) {
     keys.push_back("proxy.listen");
@@ -45,6 +57,10 @@ std::vector<std::string> needs_restart(const config::Config& running, const conf
   if (running.metrics.enabled != next.metrics.enabled ||
       running.metrics.listen != next.metrics.listen) {
     keys.push_back("[metrics] listen");
+  }
+  // The tunnels run on the relay loop with the listeners and TLS contexts of the start.
+  if (tunnels_differ(running_tunnels, next.tunnels)) {
+    keys.push_back("[[tunnels]]");
   }
   return keys;
 }
@@ -71,6 +87,9 @@ AdminReply Controller::execute(const admin::Command& command) {
       return sessions();
     case admin::CommandKind::show_rules:
       return rules();
+    case admin::CommandKind::show_tunnels:
+      return AdminReply::rows(
+          admin::tunnels_table(tunnels_ ? tunnels_() : std::vector<admin::TunnelStatus>{}));
     case admin::CommandKind::set_maintenance:
       return set_maintenance(command.backend, true);
     case admin::CommandKind::set_online:
@@ -217,7 +236,11 @@ std::expected<std::string, std::string> Controller::reload() {
     log()->error("reload of {} refused; the running config stays: {}", path, runtime.error());
     return std::unexpected(path + ": " + runtime.error());
   }
-  const std::vector<std::string> kept = needs_restart(*running->config, *config);
+  const std::vector<std::string> kept = needs_restart(*running->config, *config, running_tunnels_);
+  if (tunnels_differ(running_tunnels_, config->tunnels)) {
+    log()->warn("[[tunnels]] differ from the running tunnels: tunnel changes need a restart; the "
+                "running tunnels stay as they are");
+  }
   server_.apply(std::move(*runtime));
   spdlog::set_level(spdlog_level(config->log.level));
   ++reloads_;
@@ -288,6 +311,9 @@ std::string Controller::metrics_text() const {
                            .hits = runtime->rule_hits[i].load(std::memory_order_relaxed)});
   }
   input.latency = server_.latency();
+  if (tunnels_) {
+    input.tunnels = tunnels_();
+  }
   return admin::prometheus_text(input);
 }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <expected>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,16 @@ class Controller final : public AdminService {
   // applied (and what needs a restart to change).
   std::expected<std::string, std::string> reload();
 
+  // The tunnels started at launch (`running`, which a reload compares the file against: they
+  // keep running as they are until a restart) and what SHOW TUNNELS and the tunnel metrics read.
+  // Set once by main before the admin and metrics listeners start; `source` must be thread-safe
+  // (the tunnels' counters are atomics).
+  using TunnelSource = std::function<std::vector<admin::TunnelStatus>()>;
+  void set_tunnels(std::vector<config::Tunnel> running, TunnelSource source) {
+    running_tunnels_ = std::move(running);
+    tunnels_ = std::move(source);
+  }
+
   // The Prometheus exposition; thread-safe (the metrics endpoint calls it from its own thread).
   std::string metrics_text() const;
 
@@ -42,6 +53,8 @@ class Controller final : public AdminService {
 
   ProxyServer& server_;
   std::chrono::steady_clock::time_point started_;
+  std::vector<config::Tunnel> running_tunnels_;
+  TunnelSource tunnels_;
   std::atomic<uint64_t> reloads_{0};
   std::atomic<uint64_t> reload_failures_{0};
 };

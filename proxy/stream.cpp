@@ -31,6 +31,7 @@ Stream::Stream(uv_loop_t* loop, Handler& handler) : loop_(loop), handler_(handle
   uv_tcp_init(loop_, &tcp_);
   tcp_.data = this;
   connect_req_.data = this;
+  shutdown_req_.data = this;
 }
 
 Stream::~Stream() {
@@ -48,7 +49,7 @@ int Stream::connect(const sockaddr* addr) {
 void Stream::set_nodelay() { uv_tcp_nodelay(&tcp_, 1); }
 
 int Stream::start_reading() {
-  if (reading_ || closing_ || failed_) {
+  if (reading_ || closing_ || failed_ || peer_eof_) {
     return 0;
   }
   const int rc = uv_read_start(handle(), &Stream::on_alloc, &Stream::on_read);
@@ -114,8 +115,12 @@ void Stream::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 
 void Stream::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<Stream*>(s->data);
+  if (nread == UV_EOF) {
+    self->end_of_input("connection closed by peer");
+    return;
+  }
   if (nread < 0) {
-    self->fail(nread == UV_EOF ? "connection closed by peer" : uv_strerror(static_cast<int>(nread)));
+    self->fail(uv_strerror(static_cast<int>(nread)));
     return;
   }
   if (nread == 0) {
@@ -185,7 +190,15 @@ bool Stream::pump_tls() {
       return true;
     }
     if (err == SSL_ERROR_ZERO_RETURN) {
-      fail("TLS connection closed by peer");
+      if (!half_close_) {
+        fail("TLS connection closed by peer");
+        return false;
+      }
+      // What was decrypted before the close_notify goes to the handler first.
+      if (in_end_ > in_begin_) {
+        handler_.on_readable(*this);
+      }
+      end_of_input("TLS connection closed by peer");
       return false;
     }
     fail("TLS read failed: " + take_openssl_errors());
@@ -364,6 +377,42 @@ void Stream::fail(std::string_view what) {
   failed_ = true;
   stop_reading();
   handler_.on_stream_error(*this, what);
+}
+
+void Stream::end_of_input(std::string_view what) {
+  if (!half_close_) {
+    fail(what);
+    return;
+  }
+  if (failed_ || closing_ || peer_eof_) {
+    return;
+  }
+  peer_eof_ = true;
+  stop_reading();
+  handler_.on_peer_eof(*this);
+}
+
+void Stream::shutdown_write() {
+  if (closing_ || failed_ || shutdown_requested_) {
+    return;
+  }
+  shutdown_requested_ = true;
+  if (ssl_ != nullptr && handshake_done_) {
+    SSL_shutdown(ssl_);
+    flush_tls_output();
+  }
+  // libuv sends the FIN after the writes queued before it.
+  const int rc = uv_shutdown(&shutdown_req_, handle(), &Stream::on_shutdown);
+  if (rc != 0) {
+    fail(uv_strerror(rc));
+  }
+}
+
+void Stream::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* self = static_cast<Stream*>(req->data);
+  if (status != 0 && status != UV_ECANCELED) {
+    self->fail(uv_strerror(status));
+  }
 }
 
 void Stream::close() {

@@ -34,6 +34,9 @@ class Stream {
     virtual void on_write_done(Stream&) {}
     // The peer closed, or a read, write or TLS error happened. The stream stops reading.
     virtual void on_stream_error(Stream&, std::string_view what) = 0;
+    // With set_half_close(true) only: the peer finished sending (a TCP FIN, or a TLS
+    // close_notify). The stream stops reading; writing still works.
+    virtual void on_peer_eof(Stream&) {}
     // The handle is closed: the owner may free the Stream now.
     virtual void on_closed(Stream&) = 0;
   };
@@ -78,6 +81,14 @@ class Stream {
   std::string tls_cipher() const;
   std::string tls_version() const;
 
+  // By default the peer's end of data is an error (on_stream_error). A byte tunnel that must
+  // propagate half-closes turns this on to get on_peer_eof instead.
+  void set_half_close(bool on) { half_close_ = on; }
+  bool peer_eof() const { return peer_eof_; }
+  // Ends our direction once the queued writes are sent: a TLS close_notify when TLS is up, then
+  // a TCP FIN. Reading goes on. Idempotent.
+  void shutdown_write();
+
   // Closes the handle now; queued writes are cancelled. Idempotent.
   void close();
   // Closes once every queued write has reached the kernel.
@@ -93,6 +104,7 @@ class Stream {
   static void on_write(uv_write_t* req, int status);
   static void on_connect(uv_connect_t* req, int status);
   static void on_close(uv_handle_t* h);
+  static void on_shutdown(uv_shutdown_t* req, int status);
 
   void reserve_input(size_t n);
   void handle_ciphertext(const char* data, size_t n);
@@ -103,12 +115,17 @@ class Stream {
   size_t try_send(protocol::ByteView bytes);
   void queue_send(protocol::Bytes&& bytes);
   void fail(std::string_view what);
+  void end_of_input(std::string_view what);
 
   uv_loop_t* loop_;
   Handler& handler_;
   uv_tcp_t tcp_;
   uv_connect_t connect_req_;
+  uv_shutdown_t shutdown_req_;
   bool reading_ = false;
+  bool half_close_ = false;
+  bool peer_eof_ = false;
+  bool shutdown_requested_ = false;
   bool closing_ = false;
   bool close_after_flush_ = false;
   bool failed_ = false;

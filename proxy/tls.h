@@ -25,6 +25,16 @@ std::expected<SslCtxPtr, std::string> make_server_tls_context(const std::string&
 std::expected<SslCtxPtr, std::string> make_client_tls_context(const std::string& ca_file,
                                                               bool verify);
 
+// Loads a PEM certificate chain and its private key into `ctx` (a server's certificate, or the
+// certificate a client offers when the server asks for one).
+std::expected<void, std::string> use_certificate(SSL_CTX* ctx, const std::string& cert_file,
+                                                 const std::string& key_file);
+
+// Server side: asks every client for a certificate and refuses the handshake unless one comes
+// that `ca_file` verifies.
+std::expected<void, std::string> require_client_certificates(SSL_CTX* ctx,
+                                                             const std::string& ca_file);
+
 // The text of OpenSSL's error queue, emptied.
 std::string take_openssl_errors();
 

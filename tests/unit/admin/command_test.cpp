@@ -31,6 +31,8 @@ TEST(ParseCommand, AcceptedSpellings) {
       {"show processlist", {CommandKind::show_sessions}},
       {"SHOW FULL PROCESSLIST;", {CommandKind::show_sessions}},
       {"show rules", {CommandKind::show_rules}},
+      {"SHOW TUNNELS", {CommandKind::show_tunnels}},
+      {"show tunnels;", {CommandKind::show_tunnels}},
       {"RELOAD CONFIG", {CommandKind::reload_config}},
       {"reload config;", {CommandKind::reload_config}},
       {"KILL SESSION 42", {.kind = CommandKind::kill_session, .session = 42}},
@@ -88,7 +90,7 @@ TEST(HelpText, ListsEveryCommand) {
   for (std::string_view name : {"SHOW BACKENDS", "SHOW STATS [LIKE 'pattern']", "SHOW CONFIG",
                                 "SHOW VERSION", "SET BACKEND 'name' MAINTENANCE",
                                 "SET BACKEND 'name' ONLINE", "HELP", "SHOW SESSIONS",
-                                "SHOW RULES", "RELOAD CONFIG", "KILL SESSION n"}) {
+                                "SHOW RULES", "SHOW TUNNELS", "RELOAD CONFIG", "KILL SESSION n"}) {
     EXPECT_NE(help_text().find(name), std::string_view::npos) << name;
   }
 }

@@ -254,5 +254,36 @@ TEST(MetricsText, OddCounterNamesStayValidMetricNames) {
 
 TEST(MetricsText, EndsWithNewline) { EXPECT_TRUE(prometheus_text(two_backends()).ends_with('\n')); }
 
+// Tunnel families appear only with [[tunnels]]; every tunnel has every sample, zeros included.
+TEST(MetricsText, Tunnels) {
+  MetricsInput input;
+  TunnelStatus t{.name = "to-dc2", .connections_active = 2, .connections_total = 5};
+  t.failures[static_cast<size_t>(TunnelFailure::tls)] = 1;
+  t.bytes_to_server = 100;
+  t.bytes_to_client = 2000;
+  input.tunnels.push_back(t);
+  const std::string text = prometheus_text(input);
+  const std::string expected =
+      "# HELP replproxy_tunnel_connections_total Connections accepted by each [[tunnels]] entry\n"
+      "# TYPE replproxy_tunnel_connections_total counter\n"
+      "replproxy_tunnel_connections_total{tunnel=\"to-dc2\"} 5\n"
+      "# HELP replproxy_tunnel_connections_active Tunnel connections open now\n"
+      "# TYPE replproxy_tunnel_connections_active gauge\n"
+      "replproxy_tunnel_connections_active{tunnel=\"to-dc2\"} 2\n"
+      "# HELP replproxy_tunnel_bytes_total Payload bytes carried by each tunnel: to_server from "
+      "its clients to its connect address, to_client back\n"
+      "# TYPE replproxy_tunnel_bytes_total counter\n"
+      "replproxy_tunnel_bytes_total{tunnel=\"to-dc2\",direction=\"to_server\"} 100\n"
+      "replproxy_tunnel_bytes_total{tunnel=\"to-dc2\",direction=\"to_client\"} 2000\n"
+      "# HELP replproxy_tunnel_failures_total Tunnel connections that failed before data flowed, "
+      "by reason\n"
+      "# TYPE replproxy_tunnel_failures_total counter\n"
+      "replproxy_tunnel_failures_total{tunnel=\"to-dc2\",reason=\"connect\"} 0\n"
+      "replproxy_tunnel_failures_total{tunnel=\"to-dc2\",reason=\"tls\"} 1\n"
+      "replproxy_tunnel_failures_total{tunnel=\"to-dc2\",reason=\"protocol\"} 0\n";
+  ASSERT_TRUE(text.ends_with(expected)) << text;
+  EXPECT_EQ(prometheus_text(MetricsInput{}).find("tunnel"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace replproxy::admin

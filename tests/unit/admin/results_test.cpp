@@ -158,10 +158,32 @@ TEST(ConfigTable, MetricsListen) {
   EXPECT_NE(std::ranges::find(table.rows, Row{"metrics.listen", "[::1]:9100"}), table.rows.end());
 }
 
+TEST(TunnelsTable, OneRowPerTunnel) {
+  TunnelStatus t{.name = "to-dc2",
+                 .mode = "plain-to-tls",
+                 .protocol = "mysql",
+                 .listen = "127.0.0.1:13306",
+                 .connect = "10.0.0.5:3306",
+                 .connections_active = 1,
+                 .connections_total = 9,
+                 .bytes_to_server = 10,
+                 .bytes_to_client = 20};
+  t.failures = {1, 2, 3};
+  const Table table = tunnels_table({t});
+  EXPECT_EQ(table.columns,
+            (std::vector<std::string>{"name", "mode", "protocol", "listen", "connect",
+                                      "connections_active", "connections_total",
+                                      "connections_failed", "bytes_to_server", "bytes_to_client",
+                                      "tls_failures"}));
+  EXPECT_EQ(table.rows, (std::vector<Row>{{"to-dc2", "plain-to-tls", "mysql", "127.0.0.1:13306",
+                                           "10.0.0.5:3306", "1", "9", "6", "10", "20", "2"}}));
+  EXPECT_TRUE(tunnels_table({}).rows.empty());
+}
+
 TEST(HelpTable, OneRowPerCommand) {
   const Table table = help_table();
   EXPECT_EQ(table.columns, (std::vector<std::string>{"command", "description"}));
-  ASSERT_EQ(table.rows.size(), 11u);
+  ASSERT_EQ(table.rows.size(), 12u);
   EXPECT_EQ(table.rows[0][0], "SHOW BACKENDS");
   EXPECT_NE(std::ranges::find(table.rows, Row{"KILL SESSION n",
                                               "close client session n (its id in SHOW SESSIONS)"}),

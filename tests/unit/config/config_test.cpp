@@ -681,6 +681,7 @@ TEST(ExampleConfig, ParsesWithTheDocumentedDefaults) {
   EXPECT_FALSE(config->health.enabled);
   EXPECT_FALSE(config->admin.enabled);
   EXPECT_FALSE(config->metrics.enabled);
+  EXPECT_TRUE(config->tunnels.empty());
   EXPECT_EQ(config->backends[1].max_replication_lag_ms, std::nullopt);
 }
 
@@ -697,7 +698,7 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
     enabled += setting ? 1 : 0;
     text += (setting || table_header ? line.substr(1) : line) + "\n";
   }
-  EXPECT_EQ(enabled, 24);
+  EXPECT_EQ(enabled, 34);
   const Config config = parse_valid(text, "example");
   EXPECT_EQ(config.proxy.tls_cert, "/etc/replproxy/server-cert.pem");
   EXPECT_EQ(config.proxy.tls_key, "/etc/replproxy/server-key.pem");
@@ -731,6 +732,13 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
   EXPECT_EQ(config.admin.user.password, "change-me");
   EXPECT_TRUE(config.metrics.enabled);
   EXPECT_EQ(config.metrics.listen, MetricsSection{}.listen);
+  ASSERT_EQ(config.tunnels.size(), 1u);
+  const Tunnel& tunnel = config.tunnels[0];
+  EXPECT_EQ(tunnel.name, "to-dc2");
+  EXPECT_EQ(tunnel.mode, TunnelMode::plain_to_tls);
+  EXPECT_EQ(tunnel.protocol, TunnelProtocol::mysql);
+  EXPECT_EQ(tunnel.connect_timeout_ms, Tunnel{}.connect_timeout_ms);
+  EXPECT_TRUE(tunnel.tls_verify);
 }
 
 }  // namespace
