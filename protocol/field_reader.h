@@ -22,6 +22,7 @@ class FieldReader {
   uint16_t u16() { return failed() ? 0 : take(r_.u16()); }
   uint32_t u24() { return failed() ? 0 : take(r_.u24()); }
   uint32_t u32() { return failed() ? 0 : take(r_.u32()); }
+  uint64_t u64() { return failed() ? 0 : take(r_.u64()); }
   uint64_t lenenc_int() { return failed() ? 0 : take(r_.lenenc_int()); }
   std::string_view lenenc_string() {
     return failed() ? std::string_view() : take(r_.lenenc_string());
@@ -30,6 +31,7 @@ class FieldReader {
   std::string_view fixed_string(size_t n) {
     return failed() ? std::string_view() : take(r_.fixed_string(n));
   }
+  ByteView bytes(size_t n) { return failed() ? ByteView() : take(r_.bytes(n)); }
   void skip(size_t n) {
     if (!failed()) {
       take_void(r_.skip(n));
