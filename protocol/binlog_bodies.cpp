@@ -9,7 +9,6 @@
 namespace replproxy::protocol::binlog {
 namespace {
 
-constexpr size_t kFdeFixedSize = 2 + kServerVersionSize + 4 + 1;
 constexpr size_t kGtidListEntrySize = 16;
 
 // The first three numbers of a version string ("10.11.19-MariaDB-log" -> 10, 11, 19); a missing
@@ -48,6 +47,10 @@ bool server_version_has_checksum_alg(std::string_view server_version) {
   const std::array<unsigned, 3> since =
       mariadb ? std::array<unsigned, 3>{5, 3, 0} : std::array<unsigned, 3>{5, 6, 1};
   return split_version(server_version) >= since;
+}
+
+bool FormatDescription::own_checksum() const {
+  return server_version_has_checksum_alg(server_version);
 }
 
 uint8_t FormatDescription::post_header_length(uint8_t type) const {

@@ -50,6 +50,9 @@ struct FormatDescription {
   uint8_t post_header_length(uint8_t type) const;
   // Whether the events after this FDE carry a CRC32.
   bool events_have_checksum() const { return checksum_alg == ChecksumAlg::crc32; }
+  // Whether this FDE itself ends with a CRC32 (split_event(whole, own_checksum())): whenever its
+  // server writes the checksum_alg byte, whatever the byte says.
+  bool own_checksum() const;
 
   bool operator==(const FormatDescription&) const = default;
 };
@@ -61,7 +64,7 @@ bool server_version_has_checksum_alg(std::string_view server_version);
 // Decodes a whole FDE (header, body, own checksum if any); the type must be
 // format_description and whole_event exactly event_size bytes. The checksum is not verified.
 Result<FormatDescription> decode_format_description(ByteView whole_event);
-// The same from a body without the checksum (split_event(whole, fde_has_checksum)).
+// The same from a body without its checksum (split_event(whole, own_checksum())).
 Result<FormatDescription> decode_format_description_body(ByteView body);
 // Appends the body. The checksum_alg byte is written when the server version has one, so
 // what the decoders read back is what was encoded; encode_event() adds the CRC.

@@ -130,6 +130,24 @@ INSTANTIATE_TEST_SUITE_P(
             58}),
     FixtureName());
 
+// Found by fuzz_binlog: an alg byte of 255 from a server that writes the byte still comes with
+// the FDE's own CRC32, so the whole event re-encodes and decodes to the same value.
+TEST(FormatDescription, UndefinedAlgFromAChecksumServerKeepsItsCrc) {
+  FormatDescription fde = captured_fde(ChecksumAlg::undefined);
+  EXPECT_TRUE(fde.own_checksum());
+  Bytes body;
+  encode_format_description(fde, body);
+  EXPECT_EQ(body.back(), 0xff);
+  Bytes event;
+  encode_event(EventHeader{1, type_byte(EventType::format_description), 1, 0, 0, 0}, body,
+               fde.own_checksum(), event);
+  auto decoded = decode_format_description(event);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message();
+  EXPECT_EQ(*decoded, fde);
+  const FormatDescription mysql55{4, "5.5.62-log", 0, 19, {}, ChecksumAlg::undefined};
+  EXPECT_FALSE(mysql55.own_checksum());
+}
+
 TEST(FormatDescription, ChecksumAlgDependsOnTheVersion) {
   EXPECT_TRUE(server_version_has_checksum_alg("10.11.19-MariaDB-0+deb12u1-log"));
   EXPECT_TRUE(server_version_has_checksum_alg("5.6.1"));

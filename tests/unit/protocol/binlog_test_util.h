@@ -41,7 +41,7 @@ inline FileEvents split_file(ByteView file) {
         break;
       }
       has_checksum = fde->events_have_checksum();
-      auto view = split_event(whole, fde->checksum_alg != ChecksumAlg::undefined);
+      auto view = split_event(whole, fde->own_checksum());
       out.events.push_back(*view);
     } else {
       auto view = split_event(whole, has_checksum);
