@@ -31,6 +31,7 @@ class FieldReader {
   std::string_view fixed_string(size_t n) {
     return failed() ? std::string_view() : take(r_.fixed_string(n));
   }
+  ByteView bytes(size_t n) { return failed() ? ByteView() : take(r_.bytes(n)); }
   void skip(size_t n) {
     if (!failed()) {
       take_void(r_.skip(n));
