@@ -17,37 +17,7 @@ namespace {
 
 constexpr int kIntervalMs = 200;
 
-using AdminRow = std::map<std::string, std::string>;
-
-// Splits mariadb --batch output (a header line, then tab-separated rows) into rows by column.
-std::vector<AdminRow> parse_batch(const std::string& output) {
-  std::vector<AdminRow> rows;
-  std::istringstream in(output);
-  std::string line;
-  std::vector<std::string> header;
-  const auto split = [](const std::string& l) {
-    std::vector<std::string> fields;
-    size_t start = 0;
-    for (size_t tab; (tab = l.find('\t', start)) != std::string::npos; start = tab + 1) {
-      fields.push_back(l.substr(start, tab - start));
-    }
-    fields.push_back(l.substr(start));
-    return fields;
-  };
-  while (std::getline(in, line)) {
-    if (header.empty()) {
-      header = split(line);
-      continue;
-    }
-    const auto fields = split(line);
-    AdminRow row;
-    for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
-      row[header[i]] = fields[i];
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
+using AdminRow = BatchRow;
 
 struct Topology {
   bool replica2 = true;

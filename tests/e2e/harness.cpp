@@ -21,6 +21,35 @@
 #include <sstream>
 
 namespace replproxy::e2e {
+
+std::vector<BatchRow> parse_batch(const std::string& output) {
+  std::vector<BatchRow> rows;
+  std::istringstream in(output);
+  std::vector<std::string> header;
+  const auto split = [](const std::string& l) {
+    std::vector<std::string> fields;
+    size_t start = 0;
+    for (size_t tab; (tab = l.find('\t', start)) != std::string::npos; start = tab + 1) {
+      fields.push_back(l.substr(start, tab - start));
+    }
+    fields.push_back(l.substr(start));
+    return fields;
+  };
+  for (std::string line; std::getline(in, line);) {
+    if (header.empty()) {
+      header = split(line);
+      continue;
+    }
+    const auto fields = split(line);
+    BatchRow row;
+    for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
+      row[header[i]] = fields[i];
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 namespace {
 
 // The status of a reaped child as RunResult describes it.

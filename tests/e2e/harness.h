@@ -208,6 +208,11 @@ struct DbError {
 };
 std::ostream& operator<<(std::ostream& os, const DbError& e);
 
+// One row of `mariadb --batch` output, by column name.
+using BatchRow = std::map<std::string, std::string>;
+// Splits `mariadb --batch` output (a header line, then tab-separated rows) into rows by column.
+std::vector<BatchRow> parse_batch(const std::string& output);
+
 using Value = std::optional<std::string>;
 using Row = std::vector<Value>;
 using Rows = std::vector<Row>;

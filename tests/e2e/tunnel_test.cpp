@@ -11,36 +11,7 @@
 namespace replproxy::e2e {
 namespace {
 
-using TunnelRow = std::map<std::string, std::string>;
-
-// mariadb --batch output (a header line, then tab-separated rows) as rows by column.
-std::vector<TunnelRow> parse_batch(const std::string& output) {
-  std::vector<TunnelRow> rows;
-  std::istringstream in(output);
-  std::vector<std::string> header;
-  const auto split = [](const std::string& l) {
-    std::vector<std::string> fields;
-    size_t start = 0;
-    for (size_t tab; (tab = l.find('\t', start)) != std::string::npos; start = tab + 1) {
-      fields.push_back(l.substr(start, tab - start));
-    }
-    fields.push_back(l.substr(start));
-    return fields;
-  };
-  for (std::string line; std::getline(in, line);) {
-    if (header.empty()) {
-      header = split(line);
-      continue;
-    }
-    const auto fields = split(line);
-    TunnelRow row;
-    for (size_t i = 0; i < header.size() && i < fields.size(); ++i) {
-      row[header[i]] = fields[i];
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
+using TunnelRow = BatchRow;
 
 struct TunnelSpec {
   std::string name;
