@@ -20,47 +20,14 @@
 #include "protocol/binlog_event.h"
 #include "protocol/binlog_transaction.h"
 #include "protocol/gtid.h"
+#include "tests/fuzz/fuzz_properties.h"
 
 namespace replproxy::protocol::binlog {
 namespace {
 
-constexpr size_t kMaxPrefixCheck = 256;
-
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "fuzz_binlog: %s\n", what);
-  std::abort();
-}
-
-template <class Decode>
-void check_prefixes(ByteView bytes, Decode decode) {
-  if (bytes.size() > kMaxPrefixCheck) {
-    return;
-  }
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    auto prefix = decode(bytes.first(n));
-    if (!prefix && prefix.error() == make_error_code(CodecErrc::invalid_input)) {
-      violated("a strict prefix of a decodable body is invalid_input");
-    }
-  }
-}
-
-template <class Decode, class Encode>
-void round_trip(ByteView body, Decode decode, Encode encode) {
-  auto first = decode(body);
-  if (!first) {
-    return;
-  }
-  Bytes encoded;
-  encode(*first, encoded);
-  auto second = decode(ByteView(encoded));
-  if (!second) {
-    violated("re-encoded body does not decode");
-  }
-  if (!(*second == *first)) {
-    violated("re-encoded body decodes to another value");
-  }
-  check_prefixes(body, decode);
-}
+using fuzz::check_prefixes;
+using fuzz::round_trip;
+using fuzz::violated;
 
 // Every body decoder, whatever the type says: bodies of one type must not crash another's.
 void fuzz_bodies(ByteView body) {
@@ -190,3 +157,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   return 0;
 }
+
+const char* replproxy::fuzz::target_name() { return "fuzz_binlog"; }

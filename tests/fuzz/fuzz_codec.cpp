@@ -22,17 +22,14 @@
 #include "protocol/generic.h"
 #include "protocol/handshake.h"
 #include "protocol/packet.h"
+#include "tests/fuzz/fuzz_properties.h"
 
 namespace replproxy::protocol {
 namespace {
 
-// Prefixes are checked on small inputs only, to keep the check quadratic in little.
-constexpr size_t kMaxPrefixCheck = 256;
-
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "fuzz_codec: %s\n", what);
-  std::abort();
-}
+using fuzz::check_prefixes;
+using fuzz::round_trip;
+using fuzz::violated;
 
 uint64_t capabilities_from(uint8_t selector) {
   constexpr uint64_t kBits[] = {cap::kProtocol41,       cap::kTransactions, cap::kSessionTrack,
@@ -44,37 +41,6 @@ uint64_t capabilities_from(uint8_t selector) {
     }
   }
   return caps;
-}
-
-template <class Decode>
-void check_prefixes(ByteView payload, Decode decode) {
-  if (payload.size() > kMaxPrefixCheck) {
-    return;
-  }
-  for (size_t n = 0; n < payload.size(); ++n) {
-    auto prefix = decode(payload.first(n));
-    if (!prefix && prefix.error() == make_error_code(CodecErrc::invalid_input)) {
-      violated("a strict prefix of a decodable payload is invalid_input");
-    }
-  }
-}
-
-template <class Decode, class Encode>
-void round_trip(ByteView payload, Decode decode, Encode encode) {
-  auto first = decode(payload);
-  if (!first) {
-    return;
-  }
-  Bytes encoded;
-  encode(*first, encoded);
-  auto second = decode(ByteView(encoded));
-  if (!second) {
-    violated("re-encoded message does not decode");
-  }
-  if (!(*second == *first)) {
-    violated("re-encoded message decodes to another value");
-  }
-  check_prefixes(payload, decode);
 }
 
 void fuzz_packet(ByteView input) {
@@ -183,3 +149,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz_password_hash(payload);
   return 0;
 }
+
+const char* replproxy::fuzz::target_name() { return "fuzz_codec"; }

@@ -17,48 +17,14 @@
 #include "protocol/constants.h"
 #include "protocol/mysql_gtid_set.h"
 #include "protocol/replication.h"
+#include "tests/fuzz/fuzz_properties.h"
 
 namespace replproxy::protocol {
 namespace {
 
-// Prefixes are checked on small inputs only, to keep the check quadratic in little.
-constexpr size_t kMaxPrefixCheck = 256;
-
-[[noreturn]] void violated(const char* what) {
-  std::fprintf(stderr, "fuzz_replication: %s\n", what);
-  std::abort();
-}
-
-template <class Decode>
-void check_prefixes(ByteView payload, Decode decode) {
-  if (payload.size() > kMaxPrefixCheck) {
-    return;
-  }
-  for (size_t n = 0; n < payload.size(); ++n) {
-    auto prefix = decode(payload.first(n));
-    if (!prefix && prefix.error() == make_error_code(CodecErrc::invalid_input)) {
-      violated("a strict prefix of a decodable payload is invalid_input");
-    }
-  }
-}
-
-template <class Decode, class Encode>
-void round_trip(ByteView payload, Decode decode, Encode encode) {
-  auto first = decode(payload);
-  if (!first) {
-    return;
-  }
-  Bytes encoded;
-  encode(*first, encoded);
-  auto second = decode(ByteView(encoded));
-  if (!second) {
-    violated("re-encoded message does not decode");
-  }
-  if (!(*second == *first)) {
-    violated("re-encoded message decodes to another value");
-  }
-  check_prefixes(payload, decode);
-}
+using fuzz::check_prefixes;
+using fuzz::round_trip;
+using fuzz::violated;
 
 void check_gtid_set(const MySqlGtidSet& set) {
   if (!is_valid_mysql_gtid_set(set)) {
@@ -112,3 +78,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz_stream(payload, semi_sync, caps);
   return 0;
 }
+
+const char* replproxy::fuzz::target_name() { return "fuzz_replication"; }
