@@ -14,6 +14,8 @@ constexpr std::string_view kHelp =
     "  SHOW SESSIONS                   client sessions (also SHOW PROCESSLIST)\n"
     "  SHOW RULES                      [[routing.rules]] with their hit counts\n"
     "  SHOW TUNNELS                    [[tunnels]] with their connections, bytes and failures\n"
+    "  SHOW RELAY STATUS               the binlog relay: source, GTID position, files, semi-sync ACKs\n"
+    "  SHOW RELAY REPLICAS             replicas connected to the relay: position and lag\n"
     "  SHOW CONFIG                     the effective configuration, secrets masked\n"
     "  SHOW VERSION                    the replproxy version\n"
     "  SET BACKEND 'name' MAINTENANCE  take a backend out of routing (needs [health])\n"
@@ -108,6 +110,12 @@ std::optional<Command> parse_show(const std::vector<Token>& t) {
   }
   if (t.size() == 2 && is_word(t, 1, "TUNNELS")) {
     return Command{CommandKind::show_tunnels};
+  }
+  if (t.size() == 3 && is_word(t, 1, "RELAY") && is_word(t, 2, "STATUS")) {
+    return Command{CommandKind::show_relay_status};
+  }
+  if (t.size() == 3 && is_word(t, 1, "RELAY") && is_word(t, 2, "REPLICAS")) {
+    return Command{CommandKind::show_relay_replicas};
   }
   if (t.size() == 2 && is_word(t, 1, "STATS")) {
     return Command{CommandKind::show_stats};

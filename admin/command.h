@@ -20,6 +20,8 @@ enum class CommandKind {
   show_sessions,    // SHOW SESSIONS, SHOW [FULL] PROCESSLIST
   show_rules,       // SHOW RULES
   show_tunnels,     // SHOW TUNNELS
+  show_relay_status,    // SHOW RELAY STATUS
+  show_relay_replicas,  // SHOW RELAY REPLICAS
   reload_config,    // RELOAD CONFIG
   kill_session,     // KILL SESSION n (also KILL [CONNECTION] n)
   help,             // HELP

@@ -253,6 +253,48 @@ void add_tunnels(Exposition& out, const std::vector<TunnelStatus>& tunnels) {
   }
 }
 
+void add_relay(Exposition& out, const RelayStatus& r) {
+  const auto counter = [&out](std::string_view name, std::string_view help, uint64_t value) {
+    out.family(name, "counter", help);
+    out.sample(name, {}, value);
+  };
+  const auto gauge = [&out](std::string_view name, std::string_view help, uint64_t value) {
+    out.family(name, "gauge", help);
+    out.sample(name, {}, value);
+  };
+  gauge("replproxy_relay_connected", "1 while the relay streams from its source",
+        r.state == "streaming" ? uint64_t{1} : uint64_t{0});
+  counter("replproxy_relay_events_total", "Binlog events the relay stored", r.events_received);
+  counter("replproxy_relay_bytes_total", "Bytes of the binlog events the relay stored",
+          r.bytes_received);
+  counter("replproxy_relay_checksum_errors_total",
+          "Events refused for a bad CRC32 (the link is dropped and resumed)", r.checksum_errors);
+  counter("replproxy_relay_stream_errors_total",
+          "Malformed packets and broken links on the upstream stream", r.stream_errors);
+  counter("replproxy_relay_connects_total", "Dumps started from the source", r.connects);
+  counter("replproxy_relay_acks_requested_total", "Semi-sync ACKs the source asked for",
+          r.acks_requested);
+  counter("replproxy_relay_acks_total", "Semi-sync ACKs sent, each after the event was durable",
+          r.acks_sent);
+  out.family("replproxy_relay_ack_latency_seconds", "summary",
+             "From a semi-sync event's arrival to its ACK (fdatasync included)");
+  out.sample("replproxy_relay_ack_latency_seconds", {{"quantile", "0.5"}},
+             static_cast<double>(r.ack_p50_us) / 1e6);
+  out.sample("replproxy_relay_ack_latency_seconds", {{"quantile", "0.99"}},
+             static_cast<double>(r.ack_p99_us) / 1e6);
+  out.sample("replproxy_relay_ack_latency_seconds_sum", {}, static_cast<double>(r.ack_sum_us) / 1e6);
+  out.sample("replproxy_relay_ack_latency_seconds_count", {}, r.ack_count);
+  counter("replproxy_relay_fsyncs_total", "fdatasync calls on the relay's binlog", r.fsyncs);
+  gauge("replproxy_relay_files", "Binlog files the relay keeps", r.files);
+  gauge("replproxy_relay_stored_bytes", "Bytes in the relay's binlog files", r.bytes_stored);
+  counter("replproxy_relay_files_purged_total", "Binlog files removed by expiry or size",
+          r.files_purged);
+  gauge("replproxy_relay_replicas", "Replicas connected to the relay now", r.replicas);
+  counter("replproxy_relay_events_sent_total", "Events sent to the relay's replicas",
+          r.events_sent);
+  counter("replproxy_relay_bytes_sent_total", "Bytes sent to the relay's replicas", r.bytes_sent);
+}
+
 }  // namespace
 
 std::string prometheus_text(const MetricsInput& input) {
@@ -266,6 +308,9 @@ std::string prometheus_text(const MetricsInput& input) {
   add_latency(out, input.latency);
   if (!input.tunnels.empty()) {
     add_tunnels(out, input.tunnels);
+  }
+  if (input.relay) {
+    add_relay(out, *input.relay);
   }
   return out.take();
 }

@@ -59,6 +59,7 @@ struct MetricsInput {
   std::vector<RuleMetrics> rules;
   LatencyHistogram latency;
   std::vector<TunnelStatus> tunnels;
+  std::optional<RelayStatus> relay;  // with [relay] enabled
 };
 
 // The exposition text: every family with # HELP and # TYPE lines, label values escaped

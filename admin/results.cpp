@@ -127,6 +127,48 @@ Table tunnels_table(const std::vector<TunnelStatus>& tunnels) {
   return table;
 }
 
+Table relay_status_table(const RelayStatus* status) {
+  Table table{{"state", "source", "address", "gtid_position", "current_file", "current_position",
+               "files", "bytes_stored", "events_received", "bytes_received", "checksum_errors",
+               "stream_errors", "connects", "sync", "semi_sync", "semi_sync_active",
+               "acks_requested", "acks_sent", "ack_latency_p50_us", "ack_latency_p99_us", "fsyncs",
+               "files_purged", "replicas", "events_sent", "last_error"},
+              {}};
+  RelayStatus disabled;
+  disabled.state = "disabled";
+  const RelayStatus& s = status != nullptr ? *status : disabled;
+  const auto yes_no = [](bool b) { return std::string(b ? "yes" : "no"); };
+  const auto opt = [](const std::string& v) {
+    return v.empty() ? std::nullopt : std::optional<std::string>(v);
+  };
+  table.rows.push_back({s.state, opt(s.source), opt(s.address), s.gtid_position, opt(s.current_file),
+                        std::to_string(s.current_position), std::to_string(s.files),
+                        std::to_string(s.bytes_stored), std::to_string(s.events_received),
+                        std::to_string(s.bytes_received), std::to_string(s.checksum_errors),
+                        std::to_string(s.stream_errors), std::to_string(s.connects), s.sync,
+                        yes_no(s.semi_sync_enabled), yes_no(s.semi_sync_active),
+                        std::to_string(s.acks_requested), std::to_string(s.acks_sent),
+                        std::to_string(s.ack_p50_us), std::to_string(s.ack_p99_us),
+                        std::to_string(s.fsyncs), std::to_string(s.files_purged),
+                        std::to_string(s.replicas), std::to_string(s.events_sent),
+                        opt(s.last_error)});
+  return table;
+}
+
+Table relay_replicas_table(const std::vector<RelayReplicaStatus>& replicas) {
+  Table table{{"id", "server_id", "address", "user", "gtid_state", "file", "position",
+               "last_gtid", "lag_seconds", "semi_sync", "acks", "events", "connected_seconds"},
+              {}};
+  for (const RelayReplicaStatus& r : replicas) {
+    table.rows.push_back({std::to_string(r.id), std::to_string(r.server_id), r.address, r.user,
+                          r.gtid_state, r.file, std::to_string(r.position), r.last_gtid,
+                          std::to_string(r.lag_seconds), std::string(r.semi_sync ? "yes" : "no"),
+                          std::to_string(r.acks), std::to_string(r.events),
+                          std::to_string(r.connected_seconds)});
+  }
+  return table;
+}
+
 Table sessions_table(std::vector<SessionInfo> sessions) {
   std::sort(sessions.begin(), sessions.end(),
             [](const SessionInfo& a, const SessionInfo& b) { return a.id < b.id; });

@@ -63,6 +63,61 @@ struct TunnelStatus {
 // SHOW TUNNELS: one row per tunnel, in config order.
 Table tunnels_table(const std::vector<TunnelStatus>& tunnels);
 
+// The embedded binlog relay ([relay]): its upstream link, its store and its semi-sync ACKs.
+struct RelayStatus {
+  std::string state;  // "streaming", "connecting", "refused", "waiting for a primary", ...
+  std::string source;   // the backend it replicates from
+  std::string address;
+  std::string last_error;
+  std::string gtid_position;  // of the complete groups stored
+  std::string current_file;
+  uint64_t current_position = 0;
+  uint64_t files = 0;
+  uint64_t bytes_stored = 0;  // the files' sizes
+  uint64_t events_received = 0;
+  uint64_t bytes_received = 0;
+  uint64_t checksum_errors = 0;
+  uint64_t stream_errors = 0;
+  uint64_t connects = 0;
+  std::string sync;  // "every_event", "group", "none"
+  bool semi_sync_enabled = false;  // [relay] semi_sync
+  bool semi_sync_active = false;   // the primary asks this link for ACKs now
+  uint64_t acks_requested = 0;
+  uint64_t acks_sent = 0;
+  uint64_t ack_p50_us = 0;  // upper bounds of histogram buckets
+  uint64_t ack_p99_us = 0;
+  uint64_t ack_count = 0;
+  uint64_t ack_sum_us = 0;
+  uint64_t fsyncs = 0;
+  uint64_t files_purged = 0;
+  uint64_t replicas = 0;  // connected now
+  uint64_t replica_connections = 0;
+  uint64_t events_sent = 0;
+  uint64_t bytes_sent = 0;
+};
+
+// One replica connected to the relay.
+struct RelayReplicaStatus {
+  uint64_t id = 0;  // the dump connection's id (KILL takes it)
+  uint32_t server_id = 0;
+  std::string address;
+  std::string user;
+  std::string gtid_state;  // where it asked to start
+  std::string file;
+  uint64_t position = 0;
+  std::string last_gtid;
+  int64_t lag_seconds = 0;  // newest stored event's timestamp minus the last one sent
+  bool semi_sync = false;
+  uint64_t acks = 0;
+  uint64_t events = 0;
+  int64_t connected_seconds = 0;
+};
+
+// SHOW RELAY STATUS: one row; `enabled` false gives the row with state "disabled".
+Table relay_status_table(const RelayStatus* status);
+// SHOW RELAY REPLICAS: one row per connected replica, by id.
+Table relay_replicas_table(const std::vector<RelayReplicaStatus>& replicas);
+
 // SHOW BACKENDS: one row per configured backend. `snapshot` is null without [health] (or before
 // its first round): roles then come from the config and the state is 'unknown'. `traffic` is by
 // backend index (missing entries count as zero). A backend in maintenance that still has

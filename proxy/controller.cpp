@@ -90,6 +90,16 @@ AdminReply Controller::execute(const admin::Command& command) {
     case admin::CommandKind::show_tunnels:
       return AdminReply::rows(
           admin::tunnels_table(tunnels_ ? tunnels_() : std::vector<admin::TunnelStatus>{}));
+    case admin::CommandKind::show_relay_status: {
+      if (!relay_) {
+        return AdminReply::rows(admin::relay_status_table(nullptr));
+      }
+      const RelayView view = relay_();
+      return AdminReply::rows(admin::relay_status_table(&view.status));
+    }
+    case admin::CommandKind::show_relay_replicas:
+      return AdminReply::rows(admin::relay_replicas_table(
+          relay_ ? relay_().replicas : std::vector<admin::RelayReplicaStatus>{}));
     case admin::CommandKind::set_maintenance:
       return set_maintenance(command.backend, true);
     case admin::CommandKind::set_online:
@@ -313,6 +323,9 @@ std::string Controller::metrics_text() const {
   input.latency = server_.latency();
   if (tunnels_) {
     input.tunnels = tunnels_();
+  }
+  if (relay_) {
+    input.relay = relay_().status;
   }
   return admin::prometheus_text(input);
 }

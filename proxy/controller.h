@@ -39,6 +39,15 @@ class Controller final : public AdminService {
     tunnels_ = std::move(source);
   }
 
+  // The embedded relay's status and replicas, for SHOW RELAY STATUS / REPLICAS and the metrics;
+  // set once by main when [relay] is enabled; thread-safe like the tunnels' source.
+  struct RelayView {
+    admin::RelayStatus status;
+    std::vector<admin::RelayReplicaStatus> replicas;
+  };
+  using RelaySource = std::function<RelayView()>;
+  void set_relay(RelaySource source) { relay_ = std::move(source); }
+
   // The Prometheus exposition; thread-safe (the metrics endpoint calls it from its own thread).
   std::string metrics_text() const;
 
@@ -55,6 +64,7 @@ class Controller final : public AdminService {
   std::chrono::steady_clock::time_point started_;
   std::vector<config::Tunnel> running_tunnels_;
   TunnelSource tunnels_;
+  RelaySource relay_;
   std::atomic<uint64_t> reloads_{0};
   std::atomic<uint64_t> reload_failures_{0};
 };

@@ -45,6 +45,7 @@ class RelayStats {
   std::atomic<uint64_t> acks_requested{0};
   std::atomic<uint64_t> fsyncs{0};
   std::atomic<uint64_t> files_purged{0};
+  std::atomic<int64_t> newest_event_ts{0};  // header timestamp of the last event stored
   std::atomic<bool> connected{false};
   std::atomic<bool> semi_sync_active{false};  // the primary asks for ACKs on this link
   LatencyHistogram ack_latency;

@@ -196,7 +196,7 @@ TEST_F(AdminInterface, ShowCommandsReturnRealResultSets) {
   EXPECT_EQ(driver->scalar("SHOW VERSION"), "0.1.0");
   // HELP through a driver (the mariadb CLI answers `help` itself).
   const Rows help = driver->must("HELP");
-  EXPECT_EQ(help.size(), 12u);
+  EXPECT_EQ(help.size(), 14u);
   EXPECT_TRUE(std::ranges::any_of(help, [](const auto& row) {
     return !row.empty() && row[0] && row[0]->starts_with("SHOW TUNNELS");
   }));

@@ -33,6 +33,8 @@ TEST(ParseCommand, AcceptedSpellings) {
       {"show rules", {CommandKind::show_rules}},
       {"SHOW TUNNELS", {CommandKind::show_tunnels}},
       {"show tunnels;", {CommandKind::show_tunnels}},
+      {"SHOW RELAY STATUS", {CommandKind::show_relay_status}},
+      {"show relay replicas;", {CommandKind::show_relay_replicas}},
       {"RELOAD CONFIG", {CommandKind::reload_config}},
       {"reload config;", {CommandKind::reload_config}},
       {"KILL SESSION 42", {.kind = CommandKind::kill_session, .session = 42}},

@@ -287,3 +287,32 @@ TEST(MetricsText, Tunnels) {
 
 }  // namespace
 }  // namespace replproxy::admin
+
+namespace replproxy::admin {
+namespace {
+
+// The relay's families appear only with [relay] enabled.
+TEST(MetricsText, RelayFamiliesOnlyWithARelay) {
+  MetricsInput input;
+  EXPECT_EQ(prometheus_text(input).find("replproxy_relay_"), std::string::npos);
+  RelayStatus r;
+  r.state = "streaming";
+  r.events_received = 7;
+  r.checksum_errors = 1;
+  r.acks_sent = 5;
+  r.ack_p99_us = 2048;
+  r.ack_count = 5;
+  input.relay = r;
+  const std::string text = prometheus_text(input);
+  EXPECT_NE(text.find("replproxy_relay_connected 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("replproxy_relay_events_total 7\n"), std::string::npos);
+  EXPECT_NE(text.find("replproxy_relay_checksum_errors_total 1\n"), std::string::npos);
+  EXPECT_NE(text.find("replproxy_relay_acks_total 5\n"), std::string::npos);
+  EXPECT_NE(text.find("replproxy_relay_ack_latency_seconds{quantile=\"0.99\"} 0.002048\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE replproxy_relay_ack_latency_seconds summary\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace replproxy::admin

@@ -183,7 +183,7 @@ TEST(TunnelsTable, OneRowPerTunnel) {
 TEST(HelpTable, OneRowPerCommand) {
   const Table table = help_table();
   EXPECT_EQ(table.columns, (std::vector<std::string>{"command", "description"}));
-  ASSERT_EQ(table.rows.size(), 12u);
+  ASSERT_EQ(table.rows.size(), 14u);
   EXPECT_EQ(table.rows[0][0], "SHOW BACKENDS");
   EXPECT_NE(std::ranges::find(table.rows, Row{"KILL SESSION n",
                                               "close client session n (its id in SHOW SESSIONS)"}),
@@ -198,6 +198,72 @@ TEST(VersionTables, OneRow) {
 TEST(IsoTime, Utc) {
   EXPECT_EQ(iso_time(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(iso_time(1'700'000'000'999'999), "2023-11-14T22:13:20.999Z");
+}
+
+}  // namespace
+}  // namespace replproxy::admin
+
+namespace replproxy::admin {
+namespace {
+
+TEST(RelayTables, StatusIsOneRowAndDisabledWithoutARelay) {
+  RelayStatus s;
+  s.state = "streaming";
+  s.source = "db1";
+  s.address = "127.0.0.1:3306";
+  s.gtid_position = "0-1-42";
+  s.current_file = "replproxy-bin.000002";
+  s.current_position = 1234;
+  s.files = 2;
+  s.checksum_errors = 1;
+  s.sync = "group";
+  s.semi_sync_enabled = true;
+  s.semi_sync_active = true;
+  s.acks_sent = 40;
+  s.ack_p50_us = 512;
+  const Table table = relay_status_table(&s);
+  ASSERT_EQ(table.rows.size(), 1u);
+  ASSERT_EQ(table.rows[0].size(), table.columns.size());
+  const auto value = [&](std::string_view column) {
+    const auto it = std::ranges::find(table.columns, column);
+    EXPECT_NE(it, table.columns.end()) << column;
+    return table.rows[0][static_cast<size_t>(it - table.columns.begin())];
+  };
+  EXPECT_EQ(value("state"), "streaming");
+  EXPECT_EQ(value("source"), "db1");
+  EXPECT_EQ(value("gtid_position"), "0-1-42");
+  EXPECT_EQ(value("current_file"), "replproxy-bin.000002");
+  EXPECT_EQ(value("current_position"), "1234");
+  EXPECT_EQ(value("checksum_errors"), "1");
+  EXPECT_EQ(value("semi_sync"), "yes");
+  EXPECT_EQ(value("acks_sent"), "40");
+  EXPECT_EQ(value("ack_latency_p50_us"), "512");
+  EXPECT_EQ(value("last_error"), std::nullopt);
+
+  const Table off = relay_status_table(nullptr);
+  ASSERT_EQ(off.rows.size(), 1u);
+  EXPECT_EQ(off.rows[0][0], "disabled");
+}
+
+TEST(RelayTables, OneRowPerReplica) {
+  RelayReplicaStatus r;
+  r.id = 3;
+  r.server_id = 2;
+  r.address = "127.0.0.1:50000";
+  r.user = "repl";
+  r.gtid_state = "0-1-10";
+  r.file = "replproxy-bin.000001";
+  r.position = 900;
+  r.last_gtid = "0-1-12";
+  r.lag_seconds = 4;
+  r.semi_sync = true;
+  const Table table = relay_replicas_table({r});
+  ASSERT_EQ(table.rows.size(), 1u);
+  EXPECT_EQ(table.rows[0][0], "3");
+  EXPECT_EQ(table.rows[0][1], "2");
+  EXPECT_EQ(table.rows[0][8], "4");
+  EXPECT_EQ(table.rows[0][9], "yes");
+  EXPECT_TRUE(relay_replicas_table({}).rows.empty());
 }
 
 }  // namespace
