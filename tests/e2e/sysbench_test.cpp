@@ -31,7 +31,7 @@ class Sysbench : public E2eTest {
 
     RunResult r =
         run(sysbench(proxy.port(), schema.name(),
-                     "--threads=4 --time=10 --report-interval=0 " + ps_mode_args + " run"),
+                     "--threads=4 --time=6 --report-interval=0 " + ps_mode_args + " run"),
             40s);
     EXPECT_EQ(r.status, 0) << r.output;
     // Any error other than the deadlocks sysbench ignores is fatal to a sysbench thread.
