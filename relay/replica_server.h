@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "relay/binlog_store.h"
 #include "relay/relay_stats.h"
+#include "relay/replica_queries.h"
 
 namespace replproxy::relay {
 
@@ -54,6 +55,11 @@ class ReplicaServer {
   struct Session;
   void accept_loop();
   void serve(Session* session);
+  // Runs COM_BINLOG_DUMP on the session's thread until the stream ends.
+  void dump(Session& session, const protocol::Bytes& payload, uint8_t seq, uint64_t caps,
+            const ReplicaSessionVars& vars, RelayStats::Replica& info);
+  // KILL <id>: shuts that connection down; false when there is none.
+  bool kill(uint64_t id);
   void reap_finished();
 
   BinlogStore& store_;
