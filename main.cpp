@@ -17,6 +17,7 @@
 #include "proxy/ping.h"
 #include "proxy/proxy_server.h"
 #include "relay/relay_loop.h"
+#include "relay/relay_service.h"
 #include "relay/tunnel.h"
 
 namespace {
@@ -109,12 +110,6 @@ std::expected<void, std::string> start_tunnels(const replproxy::config::Config& 
 }
 
 int run(std::shared_ptr<const replproxy::config::Config> config) {
-  if (config->relay.enabled) {
-    // The section is parsed and validated; the relay that serves it is not on main yet.
-    std::cerr << config->source_path
-              << ": [relay] is not available in this build yet (set enabled = false)\n";
-    return 1;
-  }
   auto runtime = replproxy::proxy::make_runtime(config);
   if (!runtime) {
     std::cerr << config->source_path << ": " << runtime.error() << "\n";
@@ -145,6 +140,19 @@ int run(std::shared_ptr<const replproxy::config::Config> config) {
   if (auto started = start_tunnels(*config, relay, controller); !started) {
     return fail(started.error());
   }
+  std::unique_ptr<replproxy::relay::RelayService> binlog_relay;
+  if (config->relay.enabled) {
+    auto started = replproxy::relay::RelayService::start(
+        config->relay, config->proxy,
+        replproxy::relay::make_source_picker(config->relay, server.shared()));
+    if (!started) {
+      relay.stop();
+      return fail(started.error());
+    }
+    binlog_relay = std::move(*started);
+    replproxy::relay::RelayService* service = binlog_relay.get();
+    controller.set_relay([service] { return service->view(); });
+  }
   if (config->admin.enabled) {
     admin = std::make_unique<replproxy::proxy::AdminServer>(&loop, server.shared(), controller);
     if (auto started = admin->start(); !started) {
@@ -169,6 +177,9 @@ int run(std::shared_ptr<const replproxy::config::Config> config) {
   uv_loop_close(&loop);
   metrics.stop();  // before the workers go: a scrape reads their counters
   relay.stop();    // closes the tunnels and their connections
+  if (binlog_relay) {
+    binlog_relay->stop();  // the upstream link, the replicas' dumps, a last fdatasync
+  }
   server.stop();
   replproxy::proxy::module_logger("main")->info("stopped");
   return 0;

@@ -124,6 +124,8 @@ class BinlogStore {
   std::expected<void, std::string> recover();
   std::expected<void, std::string> start_file(uint32_t number);
   std::expected<void, std::string> rotate();
+  // Ends the open file: ROTATE to the next number, IN_USE cleared, fdatasync, closed.
+  std::expected<void, std::string> finish_file();
   std::expected<void, std::string> write_all(const protocol::Bytes& bytes);
   std::expected<void, std::string> write_index() const;
   void publish_committed(StorePos pos);
