@@ -392,7 +392,7 @@ std::expected<void, std::string> BinlogStore::write_index() const {
 
 std::expected<void, std::string> BinlogStore::start_file(uint32_t number) {
   const std::string file = path(number);
-  fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd_ < 0) {
     return std::unexpected(errno_text("cannot create " + file));
   }
