@@ -434,6 +434,94 @@ TEST_F(Relay, AFlippedBitIsCaughtAndNothingCorruptIsStored) {
   EXPECT_EQ(relay_gtids, primary_gtids);
 }
 
+// Replicas of the relay over TLS (require_tls): a MariaDB replica with MASTER_SSL and
+// verification follows the relay across rotated files; mariadb-binlog --read-from-remote-server
+// gets the primary's GTIDs from it; a plaintext login and a file the relay does not have get
+// MariaDB's errors.
+TEST_F(Relay, ServesReplicasOverTlsAcrossRotatedFiles) {
+  PrivateSandbox sbx("--replicas 1");
+  ASSERT_TRUE(sbx.start());
+  const Sandbox& sb = sbx.sandbox();
+  TempDir tmp("replproxy-relay");
+  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
+  setup.semi_sync = false;
+  setup.more = "max_file_size = \"16KiB\"\ntls_cert = \"" + sb.tls_dir() +
+               "/server-cert.pem\"\ntls_key = \"" + sb.tls_dir() +
+               "/server-key.pem\"\nrequire_tls = true\n";
+  ProxyOptions options;
+  options.backends = {{"db1", sb.port("primary"), "primary"}};
+  options.extra_toml = relay_toml(setup);
+  ProxyProcess proxy(sb, options);
+  ASSERT_TRUE(proxy.start());
+  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s)) << tail_lines(proxy.log(), 30);
+  sql_on(sb, "replica1", "STOP SLAVE");
+  sql_on(sb, "replica1", "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = " +
+                             std::to_string(setup.relay_port) +
+                             ", MASTER_USER = 'repl', MASTER_PASSWORD = 'repl', MASTER_USE_GTID = "
+                             "slave_pos, MASTER_SSL = 1, MASTER_SSL_CA = '" +
+                             sb.ca() + "', MASTER_SSL_VERIFY_SERVER_CERT = 1");
+  sql_on(sb, "replica1", "START SLAVE");
+
+  sql_on(sb, "primary", "CREATE DATABASE rot");
+  sql_on(sb, "primary", "CREATE TABLE rot.t (id INT PRIMARY KEY, v TEXT)");
+  for (int i = 0; i < 300; ++i) {
+    sql_on(sb, "primary", "INSERT INTO rot.t VALUES (" + std::to_string(i) + ", REPEAT('r', 300))");
+  }
+  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 60s)) << tail_lines(proxy.log(), 30);
+  ASSERT_TRUE(replica_caught_up(sb, "replica1", 60s)) << tail_lines(proxy.log(), 30);
+  EXPECT_EQ(checksum(sb, "replica1", "rot.t"), checksum(sb, "primary", "rot.t"));
+  const std::vector<std::string> files = relay_files(setup.datadir);
+  EXPECT_GE(files.size(), 4u);
+
+  std::vector<std::string> relay_gtids;
+  std::vector<std::string> primary_gtids;
+  ASSERT_TRUE(binlog_gtids(files, relay_gtids));
+  ASSERT_TRUE(binlog_gtids(server_binlogs(sb, "primary"), primary_gtids));
+  EXPECT_EQ(relay_gtids, primary_gtids);
+
+  // The same GTIDs over the relay's replica port, as mariadb-binlog reads a primary.
+  const std::string remote =
+      "mariadb-binlog --read-from-remote-server --host=127.0.0.1 --port=" +
+      std::to_string(setup.relay_port) + " --user=repl --password=repl --ssl-ca=" +
+      shell_quote(sb.ca()) + " --to-last-log replproxy-bin.000001 2>&1";
+  const RunResult streamed = run(remote, 60s);
+  ASSERT_EQ(streamed.status, 0) << tail_lines(streamed.output, 20);
+  std::vector<std::string> remote_gtids;
+  static const std::regex kGtid(R"(GTID (\d+-\d+-\d+))");
+  for (std::sregex_iterator it(streamed.output.begin(), streamed.output.end(), kGtid), end;
+       it != end; ++it) {
+    remote_gtids.push_back((*it)[1]);
+  }
+  EXPECT_EQ(remote_gtids, primary_gtids);
+
+  const RunResult missing = run(
+      "mariadb-binlog --read-from-remote-server --host=127.0.0.1 --port=" +
+          std::to_string(setup.relay_port) + " --user=repl --password=repl --ssl-ca=" +
+          shell_quote(sb.ca()) + " mysql-bin.000042 2>&1",
+      30s);
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.output.find("Could not find first log file name in binary log index file"),
+            std::string::npos)
+      << missing.output;
+  const RunResult plain =
+      run("mariadb --skip-ssl -h127.0.0.1 -P" + std::to_string(setup.relay_port) +
+              " -urepl -prepl -e 'SELECT 1' 2>&1",
+          30s);
+  EXPECT_NE(plain.status, 0);
+  EXPECT_NE(plain.output.find("TLS is required"), std::string::npos) << plain.output;
+  const RunResult wrong =
+      run("mariadb --ssl-ca=" + shell_quote(sb.ca()) + " -h127.0.0.1 -P" +
+              std::to_string(setup.relay_port) + " -urepl -pwrong -e 'SELECT 1' 2>&1",
+          30s);
+  EXPECT_NE(wrong.output.find("1045"), std::string::npos) << wrong.output;
+
+  const RunResult replicas = run(mariadb_cli(setup.admin_port, "", "-e 'SHOW RELAY REPLICAS'",
+                                             "admin", "s3cret"));
+  const std::vector<BatchRow> rows = parse_batch(replicas.output);
+  ASSERT_EQ(rows.size(), 1u) << replicas.output;
+  EXPECT_EQ(rows[0].at("server_id"), scalar_on(sb, "replica1", "SELECT @@server_id"));
+}
+
 // A promotion (as in the health tests): the primary stops, replica1 is promoted. The relay,
 // following health's primary, reconnects to replica1 by GTID and stores what is written there,
 // without a gap: its files hold exactly replica1's binlog GTIDs.
