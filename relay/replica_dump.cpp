@@ -12,6 +12,7 @@
 #include "protocol/binlog_transaction.h"
 #include "protocol/constants.h"
 #include "protocol/generic.h"
+#include "protocol/packet.h"
 #include "protocol/replication.h"
 
 namespace replproxy::relay {
@@ -77,16 +78,24 @@ std::expected<void, std::string> ReplicaDump::send_event(protocol::ByteView even
   payload.reserve(event.size() + 3);
   protocol::encode_dump_event(event, vars_.semi_sync ? std::optional<bool>(ack) : std::nullopt,
                               payload);
-  if (auto w = channel_.write_packet(payload, seq_, options_.write_timeout_ms); !w) {
-    return w;
-  }
-  if (ack) {
-    seq_ = 1;  // MariaDB restarts the sequence after an event that asks for an ACK
-  }
+  seq_ = protocol::encode_packet(payload, seq_, out_);
   stats_.events_sent.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes_sent.fetch_add(event.size(), std::memory_order_relaxed);
   ++info_.events;
-  return {};
+  if (ack) {
+    seq_ = 1;  // MariaDB restarts the sequence after an event that asks for an ACK
+    return flush();
+  }
+  return out_.size() >= kFlushBytes ? flush() : std::expected<void, std::string>{};
+}
+
+std::expected<void, std::string> ReplicaDump::flush() {
+  if (out_.empty()) {
+    return {};
+  }
+  auto w = channel_.write(out_, options_.write_timeout_ms);
+  out_.clear();
+  return w;
 }
 
 std::expected<void, std::string> ReplicaDump::send_artificial(uint8_t type, protocol::ByteView body,
@@ -123,6 +132,9 @@ std::expected<void, std::string> ReplicaDump::send_error(uint16_t code,
   protocol::Bytes payload;
   protocol::encode_err({code, "HY000", message}, options_.capabilities | protocol::cap::kProtocol41,
                        payload);
+  if (auto f = flush(); !f) {
+    return f;
+  }
   return channel_.write_packet(payload, seq_, options_.write_timeout_ms);
 }
 
@@ -280,6 +292,9 @@ std::string ReplicaDump::run(const DumpPlan& plan, uint8_t sequence_id) {
       }
       info_.position = (*reader)->offset();
       publish();
+      if (auto f = flush(); !f) {
+        return "the replica's connection ended: " + f.error();
+      }
       if (options_.non_block) {
         protocol::Bytes eof;
         protocol::encode_eof({0, protocol::status::kAutocommit}, options_.capabilities, eof);

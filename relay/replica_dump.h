@@ -57,6 +57,9 @@ class ReplicaDump {
                                                    uint32_t log_pos, bool checksum);
   std::expected<void, std::string> send_format_description(const protocol::Bytes& fde,
                                                            bool zero_log_pos);
+  // Writes what send_event() gathered: events go out in batches of up to kFlushBytes, and at
+  // once when the dump catches up, before a wait, or after an event that asks for an ACK.
+  std::expected<void, std::string> flush();
   std::expected<void, std::string> send_error(uint16_t code, const std::string& message);
   // Reads what the replica sent (ACKs, COM_QUIT) without waiting; an error ends the dump.
   std::expected<void, std::string> drain_incoming();
@@ -70,6 +73,8 @@ class ReplicaDump {
   std::atomic<uint32_t>& file_in_use_;
   ReplicaDumpOptions options_;
   uint8_t seq_ = 1;
+  protocol::Bytes out_;
+  static constexpr size_t kFlushBytes = 256 * 1024;
 };
 
 }  // namespace replproxy::relay
