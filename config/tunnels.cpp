@@ -40,6 +40,9 @@ std::vector<Claimed> proxy_listeners(const Config& config) {
   if (config.metrics.enabled) {
     claimed.push_back({config.metrics.listen, "[metrics] listen"});
   }
+  if (config.relay.enabled) {
+    claimed.push_back({config.relay.listen, "[relay] listen"});
+  }
   return claimed;
 }
 

@@ -520,6 +520,9 @@ TEST_F(Relay, ServesReplicasOverTlsAcrossRotatedFiles) {
   const std::vector<BatchRow> rows = parse_batch(replicas.output);
   ASSERT_EQ(rows.size(), 1u) << replicas.output;
   EXPECT_EQ(rows[0].at("server_id"), scalar_on(sb, "replica1", "SELECT @@server_id"));
+  // The sandbox's replicas ask for semi-sync: the live inserts were flagged and acknowledged.
+  EXPECT_EQ(rows[0].at("semi_sync"), "yes");
+  EXPECT_GT(std::stoll(rows[0].at("acks")), 0);
 }
 
 // A promotion (as in the health tests): the primary stops, replica1 is promoted. The relay,

@@ -140,6 +140,10 @@ TEST(TunnelsConfig, Rejections) {
        "test.toml:6: 'listen' '127.0.0.1:6032' is already used by [admin] listen"},
       {"[metrics]\n" + tunnel("a", "0.0.0.0:9033"),
        "test.toml:4: 'listen' '0.0.0.0:9033' is already used by [metrics] listen"},
+      {"[relay]\nserver_id = 9\ndatadir = \"/tmp/x\"\nupstream_user = \"repl\"\n"
+       "upstream_password = \"repl\"\n[[relay.users]]\nname = \"r\"\npassword = \"r\"\n" +
+           tunnel("a", "127.0.0.1:6034"),
+       "test.toml:11: 'listen' '127.0.0.1:6034' is already used by [relay] listen"},
   };
   for (const Case& c : cases) {
     const auto errors = errors_of(with_user_and_backend(c.text));
