@@ -390,7 +390,7 @@ std::expected<void, std::string> BinlogStore::write_index() const {
   return {};
 }
 
-std::expected<void, std::string> BinlogStore::start_file(uint32_t number) {
+std::expected<void, std::string> BinlogStore::start_file(uint32_t number, bool rotated) {
   const std::string file = path(number);
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd_ < 0) {
@@ -401,7 +401,15 @@ std::expected<void, std::string> BinlogStore::start_file(uint32_t number) {
   protocol::Bytes out(binlog::kBinlogMagic, binlog::kBinlogMagic + 4);
   protocol::Bytes fde = fde_;
   auto decoded = binlog::decode_format_description(fde);
-  const uint16_t flags = flags_of(fde) | binlog::LOG_EVENT_BINLOG_IN_USE_F;
+  // IN_USE while the file is open; never ARTIFICIAL in a file.
+  const uint16_t flags = static_cast<uint16_t>(
+      (flags_of(fde) | binlog::LOG_EVENT_BINLOG_IN_USE_F) & ~binlog::LOG_EVENT_ARTIFICIAL_F);
+  // A replica takes a non-zero create_timestamp for "the primary restarted" (and drops its
+  // temporary tables): only the file started from the primary's own FDE may keep it.
+  constexpr size_t kCreateTimestampOffset = binlog::kEventHeaderSize + 2 + binlog::kServerVersionSize;
+  if (rotated && fde.size() >= kCreateTimestampOffset + 4) {
+    std::fill_n(fde.begin() + kCreateTimestampOffset, 4, uint8_t{0});
+  }
   fde[binlog::kFlagsOffset] = static_cast<uint8_t>(flags);
   fde[binlog::kFlagsOffset + 1] = static_cast<uint8_t>(flags >> 8);
   binlog::rewrite_log_pos(fde, static_cast<uint32_t>(4 + fde.size()),
@@ -451,7 +459,7 @@ std::expected<void, std::string> BinlogStore::rotate() {
   if (auto finished = finish_file(); !finished) {
     return finished;
   }
-  return start_file(number_ + 1);
+  return start_file(number_ + 1, true);
 }
 
 std::expected<void, std::string> BinlogStore::finish_file() {
@@ -475,8 +483,10 @@ std::expected<void, std::string> BinlogStore::finish_file() {
     return std::unexpected(errno_text("fdatasync " + file_name(number_)));
   }
   {
+    // committed_ stays before the ROTATE until the next file exists (start_file moves it), so
+    // a reader that follows the ROTATE always finds that file.
     std::lock_guard lock(mu_);
-    written_ = committed_ = {number_, offset_};
+    written_ = {number_, offset_};
     durable_ = std::max(durable_, written_);
     files_.back().size = offset_;
     files_.back().mtime_s = std::time(nullptr);
@@ -592,6 +602,9 @@ std::expected<void, std::string> BinlogStore::discard_open_group() {
   std::lock_guard lock(mu_);
   written_ = {number_, offset_};
   files_.back().size = offset_;
+  // What was cut is no longer there to be durable; a sync running now must not publish it.
+  durable_ = std::min(durable_, written_);
+  ++cuts_;
   return {};
 }
 
@@ -599,17 +612,22 @@ std::expected<StorePos, std::string> BinlogStore::sync() {
   std::lock_guard sync_lock(sync_mu_);
   std::shared_ptr<int> fd;
   StorePos target;
+  uint64_t cuts = 0;
   {
     std::lock_guard lock(mu_);
     fd = sync_fd_;
     target = written_;
+    cuts = cuts_;
   }
   if (fd && *fd >= 0 && ::fdatasync(*fd) != 0) {
     return std::unexpected(errno_text("fdatasync"));
   }
   std::lock_guard lock(mu_);
-  // A rotation in between fdatasync'ed the old file itself; durable only moves forward.
-  durable_ = std::max(durable_, target);
+  // A rotation in between fdatasync'ed the old file itself; durable only moves forward, unless
+  // a cut in between made `target` name bytes that were replaced since.
+  if (cuts == cuts_) {
+    durable_ = std::max(durable_, target);
+  }
   return durable_;
 }
 

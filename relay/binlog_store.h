@@ -122,7 +122,8 @@ class BinlogStore {
  private:
   explicit BinlogStore(Options options);
   std::expected<void, std::string> recover();
-  std::expected<void, std::string> start_file(uint32_t number);
+  // `rotated`: started by a rotation (its FDE's create_timestamp is zeroed).
+  std::expected<void, std::string> start_file(uint32_t number, bool rotated = false);
   std::expected<void, std::string> rotate();
   // Ends the open file: ROTATE to the next number, IN_USE cleared, fdatasync, closed.
   std::expected<void, std::string> finish_file();
@@ -150,6 +151,7 @@ class BinlogStore {
   protocol::binlog::GtidPosition position_;
   uint64_t events_ = 0;
   std::vector<int> subscribers_;
+  uint64_t cuts_ = 0;  // discard_open_group() calls: a sync() across one publishes nothing
   std::mutex sync_mu_;  // one fdatasync at a time
 };
 

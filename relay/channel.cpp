@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -215,6 +216,15 @@ bool Channel::packet_buffered() const {
   return protocol::decode_packet(view).has_value();
 }
 
+size_t Channel::frame_bytes_missing() const {
+  const size_t have = in_.size() - in_start_;
+  if (have < 4) {
+    return 4 - have;
+  }
+  const size_t length = in_[in_start_] | (in_[in_start_ + 1] << 8) | (in_[in_start_ + 2] << 16);
+  return 4 + length > have ? std::min<size_t>(4 + length - have, 64 * 1024) : 1;
+}
+
 std::expected<bool, std::string> Channel::fill(int timeout_ms, int wake_fd, Woken* woken) {
   uint8_t buffer[64 * 1024];
   for (;;) {
@@ -238,7 +248,7 @@ std::expected<bool, std::string> Channel::fill(int timeout_ms, int wake_fd, Woke
         errno = EAGAIN;
       }
     } else {
-      n = ::recv(fd_, buffer, sizeof buffer, 0);
+      n = ::recv(fd_, buffer, exact_reads_ ? frame_bytes_missing() : sizeof buffer, 0);
       if (n == 0) {
         return std::unexpected(std::string("the peer closed the connection"));
       }

@@ -53,6 +53,10 @@ class Channel {
   // An error for a closed or failed connection (the message says which).
   std::expected<std::optional<Packet>, std::string> read_packet(int timeout_ms, int wake_fd = -1,
                                                                 Woken* woken = nullptr);
+  // Plaintext reads stop at the end of the frame being read, so that nothing after it is taken
+  // off the socket: a server must leave the TLS ClientHello that follows an SSLRequest (often in
+  // the same segment) to OpenSSL.
+  void set_exact_reads(bool on) { exact_reads_ = on; }
   // True when a whole packet is already buffered (read_packet would not wait).
   bool packet_buffered() const;
 
@@ -72,11 +76,13 @@ class Channel {
   // Reads what is there (at most one poll wait); false on timeout or wake.
   std::expected<bool, std::string> fill(int timeout_ms, int wake_fd, Woken* woken);
   std::expected<void, std::string> wait_io(bool want_write, int timeout_ms);
+  size_t frame_bytes_missing() const;
 
   int fd_ = -1;
   SSL* ssl_ = nullptr;
   protocol::Bytes in_;
   size_t in_start_ = 0;
+  bool exact_reads_ = false;
 };
 
 // A listening TCP socket (blocking accept with poll, so that stop can interrupt it).

@@ -59,13 +59,6 @@ std::expected<std::unique_ptr<BinlogFileReader>, std::string> open_file(BinlogSt
       return reader;
     }
     last_error = reader.error();
-    bool listed = false;
-    for (const StoreFileInfo& f : store.files()) {
-      listed = listed || f.number == number;
-    }
-    if (!listed && attempt > 0) {
-      break;
-    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return std::unexpected(last_error);

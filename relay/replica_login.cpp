@@ -4,7 +4,7 @@
 #include "protocol/constants.h"
 #include "protocol/generic.h"
 #include "protocol/handshake.h"
-#include "proxy/packets.h"
+#include "proxy/server_handshake.h"
 
 namespace replproxy::relay {
 namespace {
@@ -55,23 +55,20 @@ std::expected<ReplicaLogin, std::string> serve_replica_login(Channel& channel,
                                                              const ReplicaLoginOptions& options) {
   const int timeout = options.timeout_ms;
   const uint64_t offered = kReplicaPortCapabilities | (options.tls != nullptr ? cap::kSsl : 0);
-  const std::string nonce = proxy::make_nonce();
-  protocol::InitialHandshake greeting;
-  greeting.server_version = options.server_version;
-  greeting.connection_id = options.connection_id;
-  greeting.auth_plugin_data = nonce;
-  greeting.capabilities = offered;
-  greeting.character_set = protocol::kUtf8mb4GeneralCi;
-  greeting.status_flags = protocol::status::kAutocommit;
-  greeting.auth_plugin_name = std::string(protocol::kNativePasswordPlugin);
-  protocol::Bytes out;
-  protocol::encode_initial_handshake(greeting, out);
+  // The greeting and the auth switch are the client port's (proxy::ServerHandshake); only the
+  // transport differs: a blocking channel here.
+  proxy::ServerHandshake handshake;
   uint8_t seq = 0;
-  if (auto w = channel.write_packet(out, seq, timeout); !w) {
+  const protocol::Bytes greeting =
+      handshake.greeting(options.server_version, options.connection_id, offered, seq);
+  const std::string nonce = handshake.nonce();
+  if (auto w = channel.write(greeting, timeout); !w) {
     return std::unexpected("sending the greeting: " + w.error());
   }
 
+  channel.set_exact_reads(true);
   auto reply = read(channel, seq, timeout);
+  channel.set_exact_reads(false);
   if (!reply) {
     return std::unexpected(reply.error());
   }
@@ -105,10 +102,8 @@ std::expected<ReplicaLogin, std::string> serve_replica_login(Channel& channel,
   std::string scramble = response->auth_response;
   if (!response->auth_plugin_name.empty() &&
       response->auth_plugin_name != protocol::kNativePasswordPlugin) {
-    protocol::Bytes sw;
-    protocol::encode_auth_switch_request({std::string(protocol::kNativePasswordPlugin), nonce},
-                                         sw);
-    if (auto w = channel.write_packet(sw, seq, timeout); !w) {
+    const protocol::Bytes sw = handshake.auth_switch_request(seq);
+    if (auto w = channel.write(sw, timeout); !w) {
       return std::unexpected("sending the auth switch: " + w.error());
     }
     auto answer = read(channel, seq, timeout);
