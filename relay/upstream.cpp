@@ -373,9 +373,10 @@ std::string Upstream::session(const Source& source) {
   stats_.set_state("streaming", source.name, source.address.to_string());
   stats_.set_error("");
   last_logged_error_.clear();
-  log()->info("relay: replicating from {} at GTID {} (checksum {}, semi-sync {})", where,
+  log()->info("relay: replicating from {} at GTID {} (checksum {}, semi-sync {}, {})", where,
               stored.to_string().empty() ? "''" : stored.to_string(), checksum,
-              semi_sync ? "on" : (config_.semi_sync ? "off on the source" : "not requested"));
+              semi_sync ? "on" : (config_.semi_sync ? "off on the source" : "not requested"),
+              channel->tls() ? "TLS " + channel->cipher() : std::string("plaintext"));
 
   uint8_t expected_seq = 1;
   std::string primary_file;

@@ -525,6 +525,50 @@ TEST_F(Relay, ServesReplicasOverTlsAcrossRotatedFiles) {
   EXPECT_GT(std::stoll(rows[0].at("acks")), 0);
 }
 
+// The upstream hop over TLS: upstream_tls with the sandbox CA and verification; the relay says
+// which cipher the link uses, stores the primary's GTIDs, and a CA that does not match is refused
+// (no plaintext fallback).
+TEST_F(Relay, UpstreamOverVerifiedTls) {
+  PrivateSandbox sbx("--replicas 0");
+  ASSERT_TRUE(sbx.start());
+  const Sandbox& sb = sbx.sandbox();
+  sql_on(sb, "primary", "CREATE DATABASE up");
+  sql_on(sb, "primary", "CREATE TABLE up.t (id INT PRIMARY KEY)");
+  TempDir tmp("replproxy-relay");
+  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
+  setup.semi_sync = false;
+  setup.more = "upstream_tls = true\nupstream_tls_ca = \"" + sb.ca() +
+               "\"\nupstream_tls_verify = true\n";
+  ProxyOptions options;
+  options.backends = {{"db1", sb.port("primary"), "primary"}};
+  options.extra_toml = relay_toml(setup);
+  {
+    ProxyProcess proxy(sb, options);
+    ASSERT_TRUE(proxy.start());
+    ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s))
+        << tail_lines(proxy.log(), 30);
+    EXPECT_NE(proxy.log().find(", TLS "), std::string::npos) << tail_lines(proxy.log(), 30);
+  }
+  // A CA that did not sign the primary's certificate: refused, nothing stored from it.
+  TempDir other("replproxy-relay-ca");
+  setup.datadir = other.file("binlog");
+  setup.more = "upstream_tls = true\nupstream_tls_ca = \"" + sb.tls_dir() +
+               "/client-cert.pem\"\nupstream_tls_verify = true\n";
+  options.extra_toml = relay_toml(setup);
+  ProxyProcess proxy(sb, options);
+  ASSERT_TRUE(proxy.start());
+  BatchRow status;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        status = relay_status(setup.admin_port);
+        return status["last_error"].find("TLS") != std::string::npos;
+      },
+      20s))
+      << tail_lines(proxy.log(), 30);
+  EXPECT_NE(status["state"], "streaming");
+  EXPECT_EQ(status["gtid_position"], "");
+}
+
 // A promotion (as in the health tests): the primary stops, replica1 is promoted. The relay,
 // following health's primary, reconnects to replica1 by GTID and stores what is written there,
 // without a gap: its files hold exactly replica1's binlog GTIDs.
