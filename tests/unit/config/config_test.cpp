@@ -698,10 +698,15 @@ TEST(ExampleConfig, OptionalSettingsAreValidWhenEnabled) {
     enabled += setting ? 1 : 0;
     text += (setting || table_header ? line.substr(1) : line) + "\n";
   }
-  EXPECT_EQ(enabled, 34);
+  EXPECT_EQ(enabled, 51);
   const Config config = parse_valid(text, "example");
   EXPECT_EQ(config.proxy.tls_cert, "/etc/replproxy/server-cert.pem");
   EXPECT_EQ(config.proxy.tls_key, "/etc/replproxy/server-key.pem");
+  EXPECT_TRUE(config.relay.enabled);
+  EXPECT_EQ(config.relay.server_id, 9001u);
+  EXPECT_EQ(config.relay.sync, RelaySync::group);
+  ASSERT_EQ(config.relay.users.size(), 1u);
+  EXPECT_EQ(config.relay.users[0].name, "repl");
   ASSERT_EQ(config.backends.size(), 2u);
   EXPECT_TRUE(config.backends[1].tls);
   EXPECT_EQ(config.backends[1].tls_ca, "/etc/replproxy/ca.pem");
