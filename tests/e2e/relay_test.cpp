@@ -200,8 +200,8 @@ TEST_F(Relay, ReplicaThroughTheRelayEqualsThePrimaryAcrossAKill) {
   sql_on(sb, "primary", "CREATE DATABASE relaysb");
   const RunResult prepared = run(sysbench(sb, "prepare", 0), 120s);
   ASSERT_EQ(prepared.status, 0) << prepared.output;
-  Subprocess load(sysbench(sb, "run", 10), tmp.file("sysbench.log"));
-  std::this_thread::sleep_for(4s);
+  Subprocess load(sysbench(sb, "run", 7), tmp.file("sysbench.log"));
+  std::this_thread::sleep_for(3s);
   proxy->signal(SIGKILL);
   proxy->wait_exit(10s);
   std::this_thread::sleep_for(500ms);
