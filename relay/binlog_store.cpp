@@ -679,14 +679,6 @@ void BinlogStore::notify_readers() {
   }
 }
 
-void BinlogStore::publish_committed(StorePos pos) {
-  {
-    std::lock_guard lock(mu_);
-    committed_ = pos;
-  }
-  notify_readers();
-}
-
 std::vector<std::string> BinlogStore::purge(double expire_days, uint64_t max_total,
                                             uint32_t keep_from) {
   std::vector<std::string> removed;

@@ -129,7 +129,6 @@ class BinlogStore {
   std::expected<void, std::string> finish_file();
   std::expected<void, std::string> write_all(const protocol::Bytes& bytes);
   std::expected<void, std::string> write_index() const;
-  void publish_committed(StorePos pos);
   void notify_readers();
 
   Options options_;

@@ -131,6 +131,21 @@ std::expected<void, std::string> ReplicaDump::send_error(uint16_t code,
   return channel_.write_packet(payload, seq_, options_.write_timeout_ms);
 }
 
+std::expected<void, std::string> ReplicaDump::on_incoming(const protocol::Bytes& p) {
+  if (protocol::is_semi_sync_ack_payload(p)) {
+    if (protocol::decode_semi_sync_ack(p)) {
+      ++info_.acks;
+    }
+    return {};
+  }
+  if (!p.empty() && p[0] == static_cast<uint8_t>(protocol::Command::quit)) {
+    return std::unexpected(std::string("the replica quit"));
+  }
+  return std::unexpected("the replica sent " +
+                         std::string(protocol::command_name(p.empty() ? 0xff : p[0])) +
+                         " during the dump");
+}
+
 std::expected<void, std::string> ReplicaDump::drain_incoming() {
   for (;;) {
     Channel::Woken woken = Channel::Woken::no;
@@ -141,19 +156,9 @@ std::expected<void, std::string> ReplicaDump::drain_incoming() {
     if (!*packet) {
       return {};
     }
-    const protocol::Bytes& p = (*packet)->payload;
-    if (protocol::is_semi_sync_ack_payload(p)) {
-      if (protocol::decode_semi_sync_ack(p)) {
-        ++info_.acks;
-      }
-      continue;
+    if (auto handled = on_incoming((*packet)->payload); !handled) {
+      return handled;
     }
-    if (!p.empty() && p[0] == static_cast<uint8_t>(protocol::Command::quit)) {
-      return std::unexpected(std::string("the replica quit"));
-    }
-    return std::unexpected("the replica sent " + std::string(protocol::command_name(
-                                                     p.empty() ? 0xff : p[0])) +
-                           " during the dump");
   }
 }
 
@@ -307,17 +312,10 @@ std::string ReplicaDump::run(const DumpPlan& plan, uint8_t sequence_id) {
         return "the replica's connection ended: " + incoming.error();
       }
       if (*incoming) {
-        // Put it back through the common handling: an ACK or COM_QUIT.
-        const protocol::Bytes& p = (*incoming)->payload;
-        if (protocol::is_semi_sync_ack_payload(p)) {
-          ++info_.acks;
-          continue;
+        if (auto handled = on_incoming((*incoming)->payload); !handled) {
+          return handled.error();
         }
-        if (!p.empty() && p[0] == static_cast<uint8_t>(protocol::Command::quit)) {
-          return "the replica quit";
-        }
-        return "the replica sent " + std::string(protocol::command_name(p.empty() ? 0xff : p[0])) +
-               " during the dump";
+        continue;
       }
       if (woken == Channel::Woken::wake_fd) {
         waker.drain();

@@ -61,6 +61,9 @@ class ReplicaDump {
   // once when the dump catches up, before a wait, or after an event that asks for an ACK.
   std::expected<void, std::string> flush();
   std::expected<void, std::string> send_error(uint16_t code, const std::string& message);
+  // One packet from the replica during the dump: an ACK is counted; COM_QUIT or anything else
+  // ends the dump (the error says why).
+  std::expected<void, std::string> on_incoming(const protocol::Bytes& payload);
   // Reads what the replica sent (ACKs, COM_QUIT) without waiting; an error ends the dump.
   std::expected<void, std::string> drain_incoming();
   void publish();
