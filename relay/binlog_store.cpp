@@ -501,10 +501,14 @@ std::expected<void, std::string> BinlogStore::set_format(protocol::ByteView fde)
   if (!decoded) {
     return std::unexpected(std::string("a malformed FORMAT_DESCRIPTION"));
   }
-  const bool checksums = decoded->events_have_checksum();
-  if (fd_ >= 0 && checksums == checksums_) {
+  // A reconnect sends the same FDE again (only create_timestamp may differ): the open file goes
+  // on. Anything else (another checksum setting, or a primary of another version after a
+  // failover) starts a file of its own, since a file's events follow its one FDE.
+  decoded->create_timestamp = 0;
+  if (fd_ >= 0 && *decoded == format_) {
     return {};
   }
+  const bool checksums = decoded->events_have_checksum();
   const bool rotating = fd_ >= 0;
   if (rotating && tracker_.in_group()) {
     return std::unexpected(std::string("a FORMAT_DESCRIPTION inside a transaction"));
@@ -516,6 +520,7 @@ std::expected<void, std::string> BinlogStore::set_format(protocol::ByteView fde)
     }
   }
   fde_.assign(fde.begin(), fde.end());
+  format_ = std::move(*decoded);
   checksums_ = checksums;
   return start_file(number_ + 1);
 }

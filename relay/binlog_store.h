@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/binlog_bodies.h"
 #include "protocol/binlog_event.h"
 #include "protocol/binlog_transaction.h"
 #include "protocol/gtid.h"
@@ -79,9 +80,10 @@ class BinlogStore {
 
   // ---- writer side: one thread ----
 
-  // The primary's FORMAT_DESCRIPTION as received (whole event). The first one, or one whose
-  // checksum algorithm differs from the open file's, starts a new file (never inside a group:
-  // call discard_open_group() first). Otherwise it changes nothing.
+  // The primary's FORMAT_DESCRIPTION as received (whole event). The first one, or one that
+  // differs from the open file's in more than create_timestamp (checksum algorithm, server
+  // version, post-header lengths), starts a new file (never inside a group: call
+  // discard_open_group() first). Otherwise it changes nothing.
   std::expected<void, std::string> set_format(protocol::ByteView fde);
   bool has_format() const;
   // Whether the open file's events end with a CRC32 (the FDE says so).
@@ -134,6 +136,7 @@ class BinlogStore {
   Options options_;
   protocol::binlog::TransactionTracker tracker_;
   protocol::Bytes fde_;  // the open file's FDE as the primary sent it (log_pos not rewritten)
+  protocol::binlog::FormatDescription format_;  // fde_ decoded, create_timestamp 0
   bool checksums_ = false;
   int fd_ = -1;                 // the open file
   std::shared_ptr<int> sync_fd_;  // a dup of it for sync(); replaced on rotation

@@ -181,7 +181,8 @@ proxy::Controller::RelayView RelayService::view() const {
   s.stream_errors = load(stats_.stream_errors);
   s.connects = load(stats_.connects);
   s.sync = std::string(sync_name(config_.sync));
-  s.semi_sync_enabled = config_.semi_sync;
+  // sync = "none" never acknowledges (it cannot promise durability), whatever semi_sync says.
+  s.semi_sync_enabled = config_.semi_sync && config_.sync != config::RelaySync::none;
   s.semi_sync_active = stats_.semi_sync_active.load();
   s.acks_requested = load(stats_.acks_requested);
   s.acks_sent = load(stats_.acks_sent);

@@ -42,4 +42,22 @@ RunResult PrivateSandbox::server(const std::string& command, const std::string& 
              120s);
 }
 
+::testing::AssertionResult PrivateSandbox::fail_over_to(const std::string& promoted,
+                                                       const std::vector<std::string>& repointed) {
+  if (const RunResult stopped = server("stop-server", "primary"); stopped.status != 0) {
+    return ::testing::AssertionFailure() << "stop-server primary: " << stopped.output;
+  }
+  const Sandbox& sb = sandbox();
+  sql_on(sb, promoted, "STOP SLAVE");
+  sql_on(sb, promoted, "RESET SLAVE ALL");
+  sql_on(sb, promoted, "SET GLOBAL read_only = 0");
+  for (const std::string& replica : repointed) {
+    sql_on(sb, replica, "STOP SLAVE");
+    sql_on(sb, replica, "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = " +
+                            std::to_string(sb.port(promoted)) + ", MASTER_USE_GTID = slave_pos");
+    sql_on(sb, replica, "START SLAVE");
+  }
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace replproxy::e2e

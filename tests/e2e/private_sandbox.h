@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tests/e2e/harness.h"
 
@@ -23,6 +24,10 @@ class PrivateSandbox {
   const Sandbox& sandbox() const { return *sandbox_; }
   // Runs `scripts/sandbox COMMAND NAME --dir DIR` (kill, restart-server, stop-server).
   RunResult server(const std::string& command, const std::string& name);
+  // A failover by hand, as a DBA does it: stops the primary, makes `promoted` writable with no
+  // source of its own, and points every replica in `repointed` at it by GTID.
+  ::testing::AssertionResult fail_over_to(const std::string& promoted,
+                                          const std::vector<std::string>& repointed);
 
  private:
   std::string args_;

@@ -175,6 +175,58 @@ std::string sysbench(const Sandbox& sb, const std::string& command, int seconds)
          std::to_string(seconds) + " --db-ps-mode=disable " + command;
 }
 
+// A replproxy whose relay follows the sandbox's primary (or `upstream_port`, a shim in front of
+// it), its binlog in a temporary directory. Change `setup` and `options` before start().
+class RelayProxy {
+ public:
+  explicit RelayProxy(const Sandbox& sb, int upstream_port = 0) : sb_(sb) {
+    setup.relay_port = free_port();
+    setup.admin_port = free_port();
+    setup.datadir = tmp.file("binlog");
+    options.port = free_port();
+    options.backends = {{"db1", upstream_port != 0 ? upstream_port : sb.port("primary"), "primary"}};
+  }
+
+  // Starts replproxy and waits until the relay stored everything `server` has in its binlog.
+  ::testing::AssertionResult start(const std::string& server = "primary") {
+    if (auto launched = launch(); !launched) {
+      return launched;
+    }
+    return caught_up(server, 30s);
+  }
+  // Starts replproxy, not waiting for the relay.
+  ::testing::AssertionResult launch() {
+    ProxyOptions o = options;
+    o.extra_toml += relay_toml(setup);
+    config_ = render_config(o);
+    proxy = std::make_unique<ProxyProcess>(config_, o.port);
+    return proxy->start();
+  }
+  // kill -9, then a start from the same config (not waiting for the relay).
+  ::testing::AssertionResult kill_and_restart() {
+    proxy->signal(SIGKILL);
+    proxy->wait_exit(10s);
+    std::this_thread::sleep_for(500ms);
+    proxy = std::make_unique<ProxyProcess>(config_, options.port);
+    return proxy->start();
+  }
+  ::testing::AssertionResult caught_up(const std::string& server,
+                                       std::chrono::milliseconds timeout) {
+    return relay_caught_up(sb_, server, setup.admin_port, timeout);
+  }
+  BatchRow status() const { return relay_status(setup.admin_port); }
+  std::vector<std::string> files() const { return relay_files(setup.datadir); }
+
+  TempDir tmp{"replproxy-relay"};
+  RelaySetup setup;
+  ProxyOptions options;  // extra_toml goes before [relay]
+  std::unique_ptr<ProxyProcess> proxy;
+
+ private:
+  const Sandbox& sb_;
+  std::string config_;
+};
+
 class Relay : public E2eTest {};
 
 // The first done-means: a MariaDB replica pointed at the relay ends identical to the primary
@@ -184,68 +236,52 @@ TEST_F(Relay, ReplicaThroughTheRelayEqualsThePrimaryAcrossAKill) {
   PrivateSandbox sbx("--replicas 1");
   ASSERT_TRUE(sbx.start());
   const Sandbox& sb = sbx.sandbox();
-  TempDir tmp("replproxy-relay");
-  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
-  ProxyOptions options;
-  options.backends = {{"db1", sb.port("primary"), "primary"}};
-  options.extra_toml = relay_toml(setup);
-  const int proxy_port = free_port();
-  options.port = proxy_port;
-  const std::string toml = render_config(options);
-  auto proxy = std::make_unique<ProxyProcess>(toml, proxy_port);
-  ASSERT_TRUE(proxy->start());
-  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s)) << tail_lines(proxy->log(), 30);
-  point_replica_at(sb, "replica1", setup.relay_port);
+  RelayProxy relay(sb);
+  ASSERT_TRUE(relay.start());
+  point_replica_at(sb, "replica1", relay.setup.relay_port);
 
   sql_on(sb, "primary", "CREATE DATABASE relaysb");
   const RunResult prepared = run(sysbench(sb, "prepare", 0), 120s);
   ASSERT_EQ(prepared.status, 0) << prepared.output;
-  Subprocess load(sysbench(sb, "run", 7), tmp.file("sysbench.log"));
+  Subprocess load(sysbench(sb, "run", 7), relay.tmp.file("sysbench.log"));
   std::this_thread::sleep_for(3s);
-  proxy->signal(SIGKILL);
-  proxy->wait_exit(10s);
-  std::this_thread::sleep_for(500ms);
-  proxy = std::make_unique<ProxyProcess>(toml, proxy_port);
-  ASSERT_TRUE(proxy->start());
+  ASSERT_TRUE(relay.kill_and_restart());
   ASSERT_TRUE(load.wait(60s).has_value());
-  std::cerr << "[info] sysbench: " << tail_lines(read_file(tmp.file("sysbench.log")), 30) << "\n";
+  std::cerr << "[info] sysbench: " << tail_lines(read_file(relay.tmp.file("sysbench.log")), 30)
+            << "\n";
   sql_on(sb, "primary", "CREATE TABLE relaysb.done (id INT PRIMARY KEY)");
 
-  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 60s)) << tail_lines(proxy->log(), 30);
-  ASSERT_TRUE(replica_caught_up(sb, "replica1", 60s)) << tail_lines(proxy->log(), 30);
+  ASSERT_TRUE(relay.caught_up("primary", 60s));
+  ASSERT_TRUE(replica_caught_up(sb, "replica1", 60s));
   for (const std::string table : {"relaysb.sbtest1", "relaysb.sbtest2"}) {
     EXPECT_EQ(checksum(sb, "replica1", table), checksum(sb, "primary", table)) << table;
   }
-  const BatchRow status = relay_status(setup.admin_port);
+  const BatchRow status = relay.status();
   EXPECT_EQ(status.at("checksum_errors"), "0");
 
   std::vector<std::string> relay_gtids;
   std::vector<std::string> primary_gtids;
-  ASSERT_TRUE(binlog_gtids(relay_files(setup.datadir), relay_gtids));
+  ASSERT_TRUE(binlog_gtids(relay.files(), relay_gtids));
   ASSERT_TRUE(binlog_gtids(server_binlogs(sb, "primary"), primary_gtids));
   EXPECT_GT(primary_gtids.size(), 100u);
   EXPECT_EQ(relay_gtids, primary_gtids);
-  const std::string log = proxy->log();
   std::cerr << "[info] " << primary_gtids.size() << " GTIDs in the relay's "
-            << relay_files(setup.datadir).size() << " file(s); status: acks_sent "
+            << relay.files().size() << " file(s); status: acks_sent "
             << status.at("acks_sent") << ", fsyncs " << status.at("fsyncs") << "\n";
 }
 
 // With the relay as the only semi-sync replica, every commit is acknowledged (yes_tx grows with
 // each, no_tx does not); after a kill -9 of the primary, the GTID of every commit that returned
-// OK is in the relay's files.
-TEST_F(Relay, SemiSyncAcknowledgesEveryCommitOnceDurable) {
+// OK is in the relay's files. Under sync = "group" (a shared fdatasync) and "every_event".
+class RelaySemiSync : public E2eTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RelaySemiSync, AcknowledgesEveryCommitOnceDurable) {
   PrivateSandbox sbx("--replicas 0");
   ASSERT_TRUE(sbx.start());
   const Sandbox& sb = sbx.sandbox();
-  TempDir tmp("replproxy-relay");
-  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
-  ProxyOptions options;
-  options.backends = {{"db1", sb.port("primary"), "primary"}};
-  options.extra_toml = relay_toml(setup);
-  ProxyProcess proxy(sb, options);
-  ASSERT_TRUE(proxy.start());
-  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s)) << tail_lines(proxy.log(), 30);
+  RelayProxy relay(sb);
+  relay.setup.sync = GetParam();
+  ASSERT_TRUE(relay.start());
   auto primary = connect_direct(sb, "primary");
   ASSERT_TRUE(primary);
   primary->must("SET GLOBAL rpl_semi_sync_master_timeout = 10000");
@@ -274,16 +310,55 @@ TEST_F(Relay, SemiSyncAcknowledgesEveryCommitOnceDurable) {
   ASSERT_EQ(sbx.server("kill", "primary").status, 0);
 
   std::vector<std::string> stored;
-  ASSERT_TRUE(binlog_gtids(relay_files(setup.datadir), stored));
+  ASSERT_TRUE(binlog_gtids(relay.files(), stored));
   const std::set<std::string> on_disk(stored.begin(), stored.end());
   for (const std::string& gtid : committed) {
     EXPECT_TRUE(on_disk.contains(gtid)) << "acknowledged commit " << gtid << " is not stored";
   }
-  const BatchRow status = relay_status(setup.admin_port);
+  const BatchRow status = relay.status();
+  EXPECT_EQ(status.at("semi_sync"), "yes");
   EXPECT_GE(std::stoll(status.at("acks_sent")), kCommits);
-  std::cerr << "[info] " << kCommits << " commits acknowledged; relay ACK latency p50 "
-            << status.at("ack_latency_p50_us") << " us, p99 " << status.at("ack_latency_p99_us")
-            << " us, fsyncs " << status.at("fsyncs") << "\n";
+  // Every acknowledged commit had an fdatasync of its own or shared one.
+  EXPECT_GE(std::stoll(status.at("fsyncs")), GetParam() == "every_event" ? kCommits : 1);
+  std::cerr << "[info] sync = " << GetParam() << ": " << kCommits
+            << " commits acknowledged; relay ACK latency p50 " << status.at("ack_latency_p50_us")
+            << " us, p99 " << status.at("ack_latency_p99_us") << " us, fsyncs "
+            << status.at("fsyncs") << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(SyncPolicies, RelaySemiSync, ::testing::Values("group", "every_event"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+// sync = "none" cannot promise durability: the relay says so at start, never asks the primary
+// for semi-sync (the primary counts no semi-sync client and no ACK) and still stores the events.
+TEST_F(Relay, SyncNoneNeverAcknowledgesSemiSync) {
+  PrivateSandbox sbx("--replicas 0");
+  ASSERT_TRUE(sbx.start());
+  const Sandbox& sb = sbx.sandbox();
+  RelayProxy relay(sb);
+  relay.setup.sync = "none";
+  ASSERT_TRUE(relay.start());
+  auto primary = connect_direct(sb, "primary");
+  ASSERT_TRUE(primary);
+  // No semi-sync replica: a commit waits this long for an ACK, then the primary goes async.
+  primary->must("SET GLOBAL rpl_semi_sync_master_timeout = 200");
+  primary->must("CREATE DATABASE nosync");
+  primary->must("CREATE TABLE nosync.t (id INT PRIMARY KEY)");
+  primary->must("INSERT INTO nosync.t VALUES (1), (2)");
+  ASSERT_TRUE(relay.caught_up("primary", 30s));
+  EXPECT_EQ(primary->scalar("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                            "VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'"),
+            "0");
+  const BatchRow status = relay.status();
+  EXPECT_EQ(status.at("sync"), "none");
+  EXPECT_EQ(status.at("semi_sync"), "no");
+  EXPECT_EQ(status.at("semi_sync_active"), "no");
+  EXPECT_EQ(status.at("acks_sent"), "0");
+  EXPECT_NE(relay.proxy->log().find("never acknowledges semi-sync"), std::string::npos)
+      << tail_lines(relay.proxy->log(), 20);
+  std::vector<std::string> stored;
+  ASSERT_TRUE(binlog_gtids(relay.files(), stored));
+  EXPECT_EQ(stored.back(), primary->scalar("SELECT @@global.gtid_binlog_pos"));
 }
 
 // A TCP forwarder between the relay and the primary that flips one bit in one event packet of
@@ -411,25 +486,19 @@ TEST_F(Relay, AFlippedBitIsCaughtAndNothingCorruptIsStored) {
     sql_on(sb, "primary", "INSERT INTO flip.t VALUES (" + std::to_string(i) + ", REPEAT('x', 500))");
   }
   BitFlipShim shim(sb.port("primary"));
-  TempDir tmp("replproxy-relay");
-  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
-  setup.semi_sync = false;
-  ProxyOptions options;
-  options.backends = {{"db1", shim.port(), "primary"}};
-  options.extra_toml = relay_toml(setup);
-  ProxyProcess proxy(sb, options);
-  ASSERT_TRUE(proxy.start());
-  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s)) << tail_lines(proxy.log(), 30);
+  RelayProxy relay(sb, shim.port());
+  relay.setup.semi_sync = false;
+  ASSERT_TRUE(relay.start());
   EXPECT_TRUE(shim.flipped());
-  const BatchRow status = relay_status(setup.admin_port);
+  const BatchRow status = relay.status();
   EXPECT_EQ(status.at("checksum_errors"), "1");
   EXPECT_GE(std::stoll(status.at("connects")), 2);
-  const std::string log = proxy.log();
+  const std::string log = relay.proxy->log();
   EXPECT_TRUE(log.find("checksum mismatch") != std::string::npos) << tail_lines(log, 30);
 
   std::vector<std::string> relay_gtids;
   std::vector<std::string> primary_gtids;
-  ASSERT_TRUE(binlog_gtids(relay_files(setup.datadir), relay_gtids));
+  ASSERT_TRUE(binlog_gtids(relay.files(), relay_gtids));
   ASSERT_TRUE(binlog_gtids(server_binlogs(sb, "primary"), primary_gtids));
   EXPECT_EQ(relay_gtids, primary_gtids);
 }
@@ -442,18 +511,13 @@ TEST_F(Relay, ServesReplicasOverTlsAcrossRotatedFiles) {
   PrivateSandbox sbx("--replicas 1");
   ASSERT_TRUE(sbx.start());
   const Sandbox& sb = sbx.sandbox();
-  TempDir tmp("replproxy-relay");
-  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
+  RelayProxy relay(sb);
+  RelaySetup& setup = relay.setup;
   setup.semi_sync = false;
   setup.more = "max_file_size = \"16KiB\"\ntls_cert = \"" + sb.tls_dir() +
                "/server-cert.pem\"\ntls_key = \"" + sb.tls_dir() +
                "/server-key.pem\"\nrequire_tls = true\n";
-  ProxyOptions options;
-  options.backends = {{"db1", sb.port("primary"), "primary"}};
-  options.extra_toml = relay_toml(setup);
-  ProxyProcess proxy(sb, options);
-  ASSERT_TRUE(proxy.start());
-  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s)) << tail_lines(proxy.log(), 30);
+  ASSERT_TRUE(relay.start());
   sql_on(sb, "replica1", "STOP SLAVE");
   sql_on(sb, "replica1", "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = " +
                              std::to_string(setup.relay_port) +
@@ -467,10 +531,10 @@ TEST_F(Relay, ServesReplicasOverTlsAcrossRotatedFiles) {
   for (int i = 0; i < 300; ++i) {
     sql_on(sb, "primary", "INSERT INTO rot.t VALUES (" + std::to_string(i) + ", REPEAT('r', 300))");
   }
-  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 60s)) << tail_lines(proxy.log(), 30);
-  ASSERT_TRUE(replica_caught_up(sb, "replica1", 60s)) << tail_lines(proxy.log(), 30);
+  ASSERT_TRUE(relay.caught_up("primary", 60s));
+  ASSERT_TRUE(replica_caught_up(sb, "replica1", 60s));
   EXPECT_EQ(checksum(sb, "replica1", "rot.t"), checksum(sb, "primary", "rot.t"));
-  const std::vector<std::string> files = relay_files(setup.datadir);
+  const std::vector<std::string> files = relay.files();
   EXPECT_GE(files.size(), 4u);
 
   std::vector<std::string> relay_gtids;
@@ -534,37 +598,28 @@ TEST_F(Relay, UpstreamOverVerifiedTls) {
   const Sandbox& sb = sbx.sandbox();
   sql_on(sb, "primary", "CREATE DATABASE up");
   sql_on(sb, "primary", "CREATE TABLE up.t (id INT PRIMARY KEY)");
-  TempDir tmp("replproxy-relay");
-  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
-  setup.semi_sync = false;
-  setup.more = "upstream_tls = true\nupstream_tls_ca = \"" + sb.ca() +
-               "\"\nupstream_tls_verify = true\n";
-  ProxyOptions options;
-  options.backends = {{"db1", sb.port("primary"), "primary"}};
-  options.extra_toml = relay_toml(setup);
   {
-    ProxyProcess proxy(sb, options);
-    ASSERT_TRUE(proxy.start());
-    ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s))
-        << tail_lines(proxy.log(), 30);
-    EXPECT_NE(proxy.log().find(", TLS "), std::string::npos) << tail_lines(proxy.log(), 30);
+    RelayProxy relay(sb);
+    relay.setup.semi_sync = false;
+    relay.setup.more = "upstream_tls = true\nupstream_tls_ca = \"" + sb.ca() +
+                       "\"\nupstream_tls_verify = true\n";
+    ASSERT_TRUE(relay.start());
+    EXPECT_NE(relay.proxy->log().find(", TLS "), std::string::npos)
+        << tail_lines(relay.proxy->log(), 30);
   }
   // A CA that did not sign the primary's certificate: refused, nothing stored from it.
-  TempDir other("replproxy-relay-ca");
-  setup.datadir = other.file("binlog");
-  setup.more = "upstream_tls = true\nupstream_tls_ca = \"" + sb.tls_dir() +
-               "/client-cert.pem\"\nupstream_tls_verify = true\n";
-  options.extra_toml = relay_toml(setup);
-  ProxyProcess proxy(sb, options);
-  ASSERT_TRUE(proxy.start());
+  RelayProxy relay(sb);
+  relay.setup.semi_sync = false;
+  relay.setup.more = "upstream_tls = true\nupstream_tls_ca = \"" + sb.tls_dir() +
+                     "/client-cert.pem\"\nupstream_tls_verify = true\n";
+  ASSERT_TRUE(relay.launch());
   BatchRow status;
   ASSERT_TRUE(wait_until(
       [&] {
-        status = relay_status(setup.admin_port);
+        status = relay.status();
         return status["last_error"].find("TLS") != std::string::npos;
       },
-      20s))
-      << tail_lines(proxy.log(), 30);
+      20s));
   EXPECT_NE(status["state"], "streaming");
   EXPECT_EQ(status["gtid_position"], "");
 }
@@ -576,25 +631,20 @@ TEST_F(Relay, FollowsANewPrimaryWithoutAGap) {
   PrivateSandbox sbx("--replicas 2");
   ASSERT_TRUE(sbx.start());
   const Sandbox& sb = sbx.sandbox();
-  TempDir tmp("replproxy-relay");
-  RelaySetup setup{free_port(), free_port(), tmp.file("binlog")};
-  setup.semi_sync = false;
-  ProxyOptions options;
-  options.backends = {{"primary", sb.port("primary"), "primary"},
-                      {"replica1", sb.port("replica1"), "replica"},
-                      {"replica2", sb.port("replica2"), "replica"}};
-  options.connect_timeout_ms = 2000;
-  options.extra_toml =
-      "[health]\nuser = \"monitor\"\npassword = \"monitor\"\ninterval_ms = 200\n\n" +
-      relay_toml(setup);
-  ProxyProcess proxy(sb, options);
-  ASSERT_TRUE(proxy.start());
+  RelayProxy relay(sb);
+  relay.setup.semi_sync = false;
+  relay.options.backends = {{"primary", sb.port("primary"), "primary"},
+                            {"replica1", sb.port("replica1"), "replica"},
+                            {"replica2", sb.port("replica2"), "replica"}};
+  relay.options.connect_timeout_ms = 2000;
+  relay.options.extra_toml =
+      "[health]\nuser = \"monitor\"\npassword = \"monitor\"\ninterval_ms = 200\n\n";
   sql_on(sb, "primary", "CREATE DATABASE follow");
   sql_on(sb, "primary", "CREATE TABLE follow.t (id INT PRIMARY KEY, origin INT)");
   for (int i = 0; i < 20; ++i) {
     sql_on(sb, "primary", "INSERT INTO follow.t VALUES (" + std::to_string(i) + ", @@server_id)");
   }
-  ASSERT_TRUE(relay_caught_up(sb, "primary", setup.admin_port, 30s)) << tail_lines(proxy.log(), 30);
+  ASSERT_TRUE(relay.start());
   ASSERT_TRUE(wait_until(
       [&] {
         return scalar_on(sb, "replica1", "SELECT @@global.gtid_current_pos") ==
@@ -602,26 +652,18 @@ TEST_F(Relay, FollowsANewPrimaryWithoutAGap) {
       },
       30s));
 
-  ASSERT_EQ(sbx.server("stop-server", "primary").status, 0);
-  sql_on(sb, "replica1", "STOP SLAVE");
-  sql_on(sb, "replica1", "RESET SLAVE ALL");
-  sql_on(sb, "replica1", "SET GLOBAL read_only = 0");
-  sql_on(sb, "replica2", "STOP SLAVE");
-  sql_on(sb, "replica2", "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = " +
-                             std::to_string(sb.port("replica1")) +
-                             ", MASTER_USE_GTID = slave_pos");
-  sql_on(sb, "replica2", "START SLAVE");
+  ASSERT_TRUE(sbx.fail_over_to("replica1", {"replica2"}));
   for (int i = 20; i < 40; ++i) {
     sql_on(sb, "replica1", "INSERT INTO follow.t VALUES (" + std::to_string(i) + ", @@server_id)");
   }
-  ASSERT_TRUE(relay_caught_up(sb, "replica1", setup.admin_port, 60s)) << tail_lines(proxy.log(), 40);
-  const BatchRow status = relay_status(setup.admin_port);
+  ASSERT_TRUE(relay.caught_up("replica1", 60s));
+  const BatchRow status = relay.status();
   EXPECT_EQ(status.at("source"), "replica1");
   EXPECT_EQ(status.at("state"), "streaming");
 
   std::vector<std::string> relay_gtids;
   std::vector<std::string> new_primary_gtids;
-  ASSERT_TRUE(binlog_gtids(relay_files(setup.datadir), relay_gtids));
+  ASSERT_TRUE(binlog_gtids(relay.files(), relay_gtids));
   ASSERT_TRUE(binlog_gtids(server_binlogs(sb, "replica1"), new_primary_gtids));
   // replica1's binlog starts where it was set up; the relay's holds the primary's whole history.
   ASSERT_FALSE(new_primary_gtids.empty());

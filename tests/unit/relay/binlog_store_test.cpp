@@ -38,10 +38,11 @@ class Events {
  public:
   explicit Events(bool crc) : crc_(crc) {}
 
-  Bytes fde() const {
+  // The FDE of a primary of `version`, started at `created` (0: the FDE after a rotation).
+  Bytes fde(std::string_view version = "10.11.19-MariaDB-log", uint32_t created = 0) const {
     binlog::FormatDescription f;
-    f.server_version = "10.11.19-MariaDB-log";
-    f.create_timestamp = 0;
+    f.server_version = version;
+    f.create_timestamp = created;
     // MariaDB 10.11's post-header lengths (types 1..171), as its FDEs list them.
     f.post_header_lengths = {0x38, 0x0d, 0x00, 0x08, 0x00, 0x12, 0x00, 0x04, 0x04, 0x04, 0x04,
                              0x12, 0x00, 0x00, 0xe4, 0x00, 0x04, 0x1a, 0x08, 0x00, 0x00, 0x00,
@@ -366,6 +367,33 @@ TEST(BinlogStore, WithoutChecksums) {
   append_all(*store, ev.transaction(1));
   EXPECT_EQ(types(read_all(dir.path() + "/replproxy-bin.000001")),
             (std::vector<uint8_t>{kFde, kGtidList, kGtid, kQuery, kQuery, kXid}));
+}
+
+// A reconnect resends the same FDE (perhaps with another create_timestamp): the file goes on. A
+// primary of another version (a failover) gets a file of its own, as its events follow its FDE.
+TEST(BinlogStore, AnotherServersFormatStartsANewFile) {
+  TempDir dir;
+  Events ev(true);
+  auto store = open_store(options(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->set_format(ev.fde("10.11.19-MariaDB-log", 1700000000)).has_value());
+  append_all(*store, ev.transaction(1));
+  ASSERT_TRUE(store->set_format(ev.fde("10.11.19-MariaDB-log", 1700000500)).has_value());
+  append_all(*store, ev.transaction(2));
+  ASSERT_EQ(store->files().size(), 1u);
+  ASSERT_TRUE(store->set_format(ev.fde("10.11.20-MariaDB-log")).has_value());
+  append_all(*store, ev.transaction(3));
+  const auto files = store->files();
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[1].start.to_string(), "0-1-2");
+  const auto first = read_all(dir.path() + "/replproxy-bin.000001");
+  EXPECT_EQ(types(first), (std::vector<uint8_t>{kFde, kGtidList, kGtid, kQuery, kQuery, kXid, kGtid,
+                                                kQuery, kQuery, kXid, kRotate}));
+  const auto second = read_all(dir.path() + "/replproxy-bin.000002");
+  ASSERT_EQ(types(second), (std::vector<uint8_t>{kFde, kGtidList, kGtid, kQuery, kQuery, kXid}));
+  auto fde = binlog::decode_format_description(second[0].second);
+  ASSERT_TRUE(fde.has_value());
+  EXPECT_EQ(fde->server_version, "10.11.20-MariaDB-log");
 }
 
 TEST(BinlogStore, PurgeKeepsWhatAReplicaReadsAndTheOpenFile) {
