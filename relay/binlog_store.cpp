@@ -428,9 +428,9 @@ std::expected<void, std::string> BinlogStore::start_file(uint32_t number, bool r
   header.type = binlog::type_byte(binlog::EventType::gtid_list);
   header.server_id = options_.server_id;
   const size_t list_at = out.size();
-  binlog::encode_event(header, body, checksums_, out);
+  binlog::encode_event(header, body, checksums(), out);
   binlog::rewrite_log_pos(std::span(out).subspan(list_at), static_cast<uint32_t>(out.size()),
-                          checksums_);
+                          checksums());
   if (auto w = write_all(out); !w) {
     return w;
   }
@@ -470,8 +470,8 @@ std::expected<void, std::string> BinlogStore::finish_file() {
   header.type = binlog::type_byte(binlog::EventType::rotate);
   header.server_id = options_.server_id;
   protocol::Bytes out;
-  binlog::encode_event(header, body, checksums_, out);
-  binlog::rewrite_log_pos(out, static_cast<uint32_t>(offset_ + out.size()), checksums_);
+  binlog::encode_event(header, body, checksums(), out);
+  binlog::rewrite_log_pos(out, static_cast<uint32_t>(offset_ + out.size()), checksums());
   if (auto w = write_all(out); !w) {
     return w;
   }
@@ -508,7 +508,6 @@ std::expected<void, std::string> BinlogStore::set_format(protocol::ByteView fde)
   if (fd_ >= 0 && *decoded == format_) {
     return {};
   }
-  const bool checksums = decoded->events_have_checksum();
   const bool rotating = fd_ >= 0;
   if (rotating && tracker_.in_group()) {
     return std::unexpected(std::string("a FORMAT_DESCRIPTION inside a transaction"));
@@ -521,19 +520,18 @@ std::expected<void, std::string> BinlogStore::set_format(protocol::ByteView fde)
   }
   fde_.assign(fde.begin(), fde.end());
   format_ = std::move(*decoded);
-  checksums_ = checksums;
   return start_file(number_ + 1);
 }
 
 bool BinlogStore::has_format() const { return fd_ >= 0; }
-bool BinlogStore::checksums() const { return checksums_; }
+bool BinlogStore::checksums() const { return format_.events_have_checksum(); }
 bool BinlogStore::in_group() const { return tracker_.in_group(); }
 
 std::expected<AppendResult, std::string> BinlogStore::append(protocol::ByteView event) {
   if (fd_ < 0) {
     return std::unexpected(std::string("an event before any FORMAT_DESCRIPTION"));
   }
-  auto view = binlog::split_event(event, checksums_);
+  auto view = binlog::split_event(event, checksums());
   if (!view) {
     return std::unexpected(std::string("a malformed event"));
   }
@@ -556,7 +554,7 @@ std::expected<AppendResult, std::string> BinlogStore::append(protocol::ByteView 
     open_gtid_ = role->gtid;
   }
   protocol::Bytes bytes(event.begin(), event.end());
-  binlog::rewrite_log_pos(bytes, static_cast<uint32_t>(offset_ + bytes.size()), checksums_);
+  binlog::rewrite_log_pos(bytes, static_cast<uint32_t>(offset_ + bytes.size()), checksums());
   if (auto w = write_all(bytes); !w) {
     return std::unexpected(w.error());
   }

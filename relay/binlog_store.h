@@ -137,7 +137,6 @@ class BinlogStore {
   protocol::binlog::TransactionTracker tracker_;
   protocol::Bytes fde_;  // the open file's FDE as the primary sent it (log_pos not rewritten)
   protocol::binlog::FormatDescription format_;  // fde_ decoded, create_timestamp 0
-  bool checksums_ = false;
   int fd_ = -1;                 // the open file
   std::shared_ptr<int> sync_fd_;  // a dup of it for sync(); replaced on rotation
   uint32_t number_ = 0;         // the open file's number; 0 before any file
