@@ -175,8 +175,6 @@ std::string sysbench(const Sandbox& sb, const std::string& command, int seconds)
          std::to_string(seconds) + " --db-ps-mode=disable " + command;
 }
 
-// A replproxy whose relay follows the sandbox's primary (or `upstream_port`, a shim in front of
-// it), its binlog in a temporary directory. Change `setup` and `options` before start().
 // Where two GTID lists part: the first index that differs, with its neighbours on both sides.
 std::string first_difference(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   size_t i = 0;
@@ -197,6 +195,8 @@ std::string first_difference(const std::vector<std::string>& a, const std::vecto
          " and " + std::to_string(b.size()) + "): " + around(a) + "| " + around(b);
 }
 
+// A replproxy whose relay follows the sandbox's primary (or `upstream_port`, a shim in front of
+// it), its binlog in a temporary directory. Change `setup` and `options` before start().
 class RelayProxy {
  public:
   explicit RelayProxy(const Sandbox& sb, int upstream_port = 0) : sb_(sb) {
